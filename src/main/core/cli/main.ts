@@ -1,0 +1,1 @@
+console.log('upreel: CLI placeholder')

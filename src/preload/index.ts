@@ -1,0 +1,2 @@
+// Placeholder: the contract-driven API arrives with the desktop-app issue.
+export {}

@@ -1,0 +1,79 @@
+/**
+ * Starts the project's own S3 server (OpenStack Swift + s3api, test/s3-server/) for the
+ * integration tests, or uses the one named by S3_TEST_ENDPOINT (e.g. MinIO on a laptop).
+ * The connection is handed to tests through vitest's provide/inject (see ./s3.ts).
+ */
+import { execFile } from 'node:child_process'
+import { resolve } from 'node:path'
+import { promisify } from 'node:util'
+import 'vitest'
+import type { TestProject } from 'vitest/node'
+import type { S3TestServer } from './s3-env'
+
+const run = promisify(execFile)
+const root = resolve(__dirname, '../..')
+const dataDir = resolve(root, '.s3-test-data')
+const ports = {
+  SWIFT_S3_PORT: process.env.SWIFT_S3_PORT ?? '18080',
+  SWIFT_S3_BACKEND_PORT: process.env.SWIFT_S3_BACKEND_PORT ?? '16200',
+  SWIFT_S3_MEMCACHED_PORT: process.env.SWIFT_S3_MEMCACHED_PORT ?? '11312',
+}
+
+let startedHere = false
+
+export async function setup(project: TestProject): Promise<void> {
+  project.provide('s3', await startS3())
+}
+
+export async function teardown(): Promise<void> {
+  if (startedHere && process.env.UPREEL_KEEP_S3 !== '1') {
+    await run('bash', [resolve(root, 'test/s3-server/stop-swift-s3.sh'), dataDir], {
+      env: { ...process.env, ...ports },
+    })
+  }
+}
+
+export async function startS3(): Promise<S3TestServer> {
+  if (process.env.S3_TEST_ENDPOINT) {
+    return {
+      endpoint: process.env.S3_TEST_ENDPOINT,
+      accessKeyId: process.env.S3_TEST_ACCESS_KEY_ID ?? process.env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey:
+        process.env.S3_TEST_SECRET_ACCESS_KEY ?? process.env.AWS_SECRET_ACCESS_KEY ?? '',
+      region: process.env.S3_TEST_REGION ?? 'us-east-1',
+      external: true,
+    }
+  }
+  const { stdout } = await run(
+    'bash',
+    [resolve(root, 'test/s3-server/start-swift-s3.sh'), dataDir],
+    {
+      env: { ...process.env, ...ports },
+      timeout: 300_000,
+    },
+  )
+  startedHere = true
+  const info = Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  )
+  return {
+    endpoint: info.S3_ENDPOINT!,
+    accessKeyId: info.AWS_ACCESS_KEY_ID!,
+    secretAccessKey: info.AWS_SECRET_ACCESS_KEY!,
+    region: info.AWS_REGION ?? 'us-east-1',
+    external: false,
+    dataDir,
+    stopScript: resolve(root, 'test/s3-server/stop-swift-s3.sh'),
+    startScript: resolve(root, 'test/s3-server/start-swift-s3.sh'),
+    ports,
+  }
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    s3: S3TestServer
+  }
+}
