@@ -32,7 +32,11 @@ export async function freshBucket(client: S3Client, prefix = 'upreel-test'): Pro
   return bucket
 }
 
-export async function sha256OfObject(client: S3Client, bucket: string, key: string): Promise<string> {
+export async function sha256OfObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<string> {
   const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
   const hash = createHash('sha256')
   for await (const chunk of res.Body as Readable) hash.update(chunk as Buffer)

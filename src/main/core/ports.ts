@@ -120,3 +120,19 @@ export interface Clock {
   /** Resolves after ms, or rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
+
+/**
+ * Video probe and poster (src/main/core/media). The engine calls probe before creating the upload
+ * (its results go into the object's metadata) and makes the thumbnail beside the transfer, never
+ * delaying the first part.
+ */
+export interface MediaPort {
+  /** Throws an UploadError with a specific code ('NotVideo', 'Unreadable', 'Truncated', …). */
+  probe(path: string, signal?: AbortSignal): Promise<import('./engine/types').MediaInfo>
+  /** Makes the poster JPEG and returns its local path (cached by file fingerprint). */
+  thumbnail(
+    path: string,
+    info: import('./engine/types').MediaInfo,
+    signal?: AbortSignal,
+  ): Promise<string>
+}

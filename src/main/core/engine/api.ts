@@ -1,0 +1,79 @@
+/**
+ * The engine's public surface, as the desktop app's services and the CLI use it.
+ * Implemented by `UploadEngine` in ./upload-engine.ts.
+ */
+import type { AddFileInput, EngineEvents, UploadSnapshot } from './types'
+
+/** An upload recorded in the journal by an earlier session that is not in the queue now. */
+export interface InterruptedUpload {
+  id: string
+  path: string
+  name: string
+  size: number
+  bytesDone: number
+  key: string
+  bucket: string
+  destinationLabel: string
+  updatedAt: number
+  /** Held by another live Upreel process (the CLI or a second app): it cannot be resumed here. */
+  lockedBy?: number
+}
+
+/** A finished upload (kept in the state dir's history for the app and duplicate detection). */
+export interface HistoryEntry {
+  id: string
+  path: string
+  name: string
+  size: number
+  fingerprint: string
+  destinationId: string
+  destinationLabel: string
+  bucket: string
+  key: string
+  etag?: string
+  location?: string
+  thumbnailKey?: string
+  completedAt: number
+}
+
+export interface CleanupReport {
+  /** Journal records older than the threshold that were removed (their uploads aborted). */
+  journalRecords: { id: string; path: string; key: string; aborted: boolean }[]
+  /** Multipart uploads found on the server under the prefix and aborted (with `server`). */
+  serverUploads: { key: string; uploadId: string; aborted: boolean; error?: string }[]
+}
+
+export interface EngineApi {
+  /** Queue files. Bad inputs (0-byte, unreadable…) come back as `failed` snapshots; the rest go on. */
+  add(files: AddFileInput[]): Promise<UploadSnapshot[]>
+  list(): UploadSnapshot[]
+  get(id: string): UploadSnapshot | undefined
+  pause(id: string): Promise<void>
+  resume(id: string): void
+  /** Aborts the multipart upload on the server and forgets the record. */
+  cancel(id: string): Promise<void>
+  retry(id: string): void
+  /** Removes a finished, failed or cancelled row; an active one is cancelled first. */
+  remove(id: string): Promise<void>
+  /** New queue order (ids first in the list start first). Unknown ids are ignored. */
+  reorder(ids: string[]): void
+  pauseAll(): Promise<void>
+  resumeAll(): void
+  /** Uploads left by an earlier session (crash, quit, CLI) in the same state dir. */
+  interrupted(): Promise<InterruptedUpload[]>
+  /** Queue interrupted uploads again (all when ids is omitted); they continue from the journal. */
+  resumeInterrupted(ids?: string[]): Promise<UploadSnapshot[]>
+  history(): Promise<HistoryEntry[]>
+  /** Completed uploads of the same file content to the same destination. */
+  findDuplicates(path: string): Promise<HistoryEntry[]>
+  cleanup(opts: { olderThanMs: number; server?: boolean; prefix?: string }): Promise<CleanupReport>
+  setConcurrency(slots: number): void
+  /** Bytes per second for all transfers together; 0 = unlimited. */
+  setBandwidthLimit(bytesPerSecond: number): void
+  on<E extends keyof EngineEvents>(event: E, listener: (...args: EngineEvents[E]) => void): this
+  off<E extends keyof EngineEvents>(event: E, listener: (...args: EngineEvents[E]) => void): this
+  /** Resolves when nothing is queued, preparing or transferring. */
+  whenIdle(): Promise<void>
+  /** Pauses everything, flushes the journal, releases locks. The engine is unusable after. */
+  close(): Promise<void>
+}
