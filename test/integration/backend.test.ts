@@ -1,0 +1,534 @@
+/**
+ * The reference backend (src/backend) over real HTTP against the real S3 test server: every
+ * Companion route, auth, ownership, limits, restart, CORS, logs. Bytes go to S3 with plain fetch
+ * on the URLs it signs, as any Companion client would send them.
+ */
+import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import { createHash, randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ALICE_TOKEN, BOB_TOKEN, startTestBackend, type TestBackend } from '../support/backend'
+import { freshBucket, openUploads, sha256OfObject, testClient } from '../support/s3'
+
+const MiB = 1024 * 1024
+const client = testClient()
+let bucket: string
+let backend: TestBackend
+
+beforeAll(async () => {
+  bucket = await freshBucket(client, 'upreel-backend')
+  backend = await startTestBackend({ bucket, maxFileSize: 64 * MiB })
+})
+afterAll(async () => {
+  await backend?.close()
+})
+
+interface Answer {
+  status: number
+  body: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers
+}
+
+async function call(
+  method: string,
+  path: string,
+  opts: { user?: 'alice' | 'bob' | null; body?: unknown; headers?: Record<string, string> } = {},
+  base = backend,
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...opts.headers }
+  if (opts.user !== null) Object.assign(headers, base.auth(opts.user ?? 'alice'))
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
+  const res = await fetch(base.url + path, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers }
+}
+
+const q = (key: string) => `?key=${encodeURIComponent(key)}`
+const enc = encodeURIComponent
+
+async function create(
+  filename = 'clip.mp4',
+  extra: { type?: string; metadata?: Record<string, unknown>; size?: unknown } = {},
+  user: 'alice' | 'bob' = 'alice',
+  base = backend,
+) {
+  const res = await call(
+    'POST',
+    '/s3/multipart',
+    {
+      user,
+      body: {
+        filename,
+        type: extra.type ?? 'video/mp4',
+        metadata: extra.metadata ?? {},
+        ...('size' in extra ? { size: extra.size } : {}),
+      },
+    },
+    base,
+  )
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
+  return res.body as { key: string; uploadId: string; bucket: string }
+}
+
+async function putBytes(url: string, body: Buffer): Promise<string> {
+  const res = await fetch(url, {
+    method: 'PUT',
+    body,
+    headers: { 'Content-MD5': createHash('md5').update(body).digest('base64') },
+  })
+  expect(res.status, await res.clone().text()).toBe(200)
+  return res.headers.get('etag')!
+}
+
+async function signAndPut(
+  up: { key: string; uploadId: string },
+  partNumber: number,
+  body: Buffer,
+  base = backend,
+) {
+  const signed = await call(
+    'GET',
+    `/s3/multipart/${enc(up.uploadId)}/${partNumber}${q(up.key)}`,
+    {},
+    base,
+  )
+  expect(signed.status, JSON.stringify(signed.body)).toBe(200)
+  return putBytes(signed.body.url as string, body)
+}
+
+describe('reference backend: routes', () => {
+  it('GET /health answers without a token', async () => {
+    const res = await call('GET', '/health', { user: null })
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ ok: true })
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('create → sign → batch → PUT → list → complete stores the exact bytes under the user prefix', async () => {
+    const up = await create('clip é.mp4', {
+      metadata: {
+        name: 'clip é.mp4',
+        relativePath: 'shoot/day 1/clip é.mp4',
+        caption: 'plain ascii',
+        ignored: null,
+      },
+      size: 10 * MiB + 1,
+    })
+    expect(up.bucket).toBe(bucket)
+    expect(up.key).toMatch(/^users\/alice\/[0-9a-f-]{36}\/clip é\.mp4$/)
+    expect(await openUploads(client, bucket)).toContainEqual({ key: up.key, uploadId: up.uploadId })
+
+    const one = await call('GET', `/s3/multipart/${enc(up.uploadId)}/1${q(up.key)}`)
+    expect(one.status).toBe(200)
+    expect(one.body.expires).toBe(900)
+    const url = new URL(one.body.url as string)
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900')
+    // WHEN_REQUIRED checksums: no CRC32 of an empty body signed into the URL (Gotcha 1).
+    expect([...url.searchParams.keys()].filter((k) => /checksum/i.test(k))).toEqual([])
+
+    const batch = await call(
+      'GET',
+      `/s3/multipart/${enc(up.uploadId)}/batch${q(up.key)}&partNumbers=2,3`,
+    )
+    expect(batch.status).toBe(200)
+    expect(Object.keys(batch.body.presignedUrls as object).sort()).toEqual(['2', '3'])
+
+    const data = randomBytes(10 * MiB + 1)
+    const chunks = [
+      data.subarray(0, 5 * MiB),
+      data.subarray(5 * MiB, 10 * MiB),
+      data.subarray(10 * MiB),
+    ]
+    const etags = [
+      await putBytes(one.body.url as string, chunks[0]!),
+      await putBytes(batch.body.presignedUrls['2'] as string, chunks[1]!),
+      await putBytes(batch.body.presignedUrls['3'] as string, chunks[2]!),
+    ]
+
+    const listed = await call('GET', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
+    expect(listed.status).toBe(200)
+    expect(
+      listed.body.map((p: { PartNumber: number; ETag: string; Size: number }) => [
+        p.PartNumber,
+        p.ETag,
+        p.Size,
+      ]),
+    ).toEqual([
+      [1, etags[0], 5 * MiB],
+      [2, etags[1], 5 * MiB],
+      [3, etags[2], 1],
+    ])
+
+    // Parts out of order: the backend sorts them for S3 (Uppy sends them sorted, others may not).
+    const parts = [3, 1, 2].map((n) => ({ PartNumber: n, ETag: etags[n - 1] }))
+    const done = await call('POST', `/s3/multipart/${enc(up.uploadId)}/complete${q(up.key)}`, {
+      body: { parts },
+    })
+    expect(done.status, JSON.stringify(done.body)).toBe(200)
+    expect(done.body).toMatchObject({ key: up.key, bucket })
+    expect(done.body.location).toContain(bucket)
+    expect(await sha256OfObject(client, bucket, up.key)).toBe(
+      createHash('sha256').update(data).digest('hex'),
+    )
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: up.key }))
+    expect(head.ContentType).toBe('video/mp4')
+    expect(head.Metadata?.caption).toBe('plain ascii')
+    // Non-ASCII metadata is RFC 2047-encoded as Companion stores it (Gotcha 6).
+    expect(head.Metadata?.name).toBe(`=?UTF-8?B?${Buffer.from('clip é.mp4').toString('base64')}?=`)
+    expect(head.Metadata).not.toHaveProperty('ignored')
+
+    // A retried complete (first answer lost) gets the same answer, and nothing can be re-sent.
+    const again = await call('POST', `/s3/multipart/${enc(up.uploadId)}/complete${q(up.key)}`, {
+      body: { parts },
+    })
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual(done.body)
+    const signAfter = await call('GET', `/s3/multipart/${enc(up.uploadId)}/4${q(up.key)}`)
+    expect(signAfter.status).toBe(404)
+    expect(signAfter.body.error).toMatch(/already complete/)
+    const listAfter = await call('GET', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
+    expect(listAfter.status).toBe(404)
+    const abortAfter = await call('DELETE', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
+    expect(abortAfter.status).toBe(409)
+  })
+
+  it('DELETE aborts: nothing is left on S3, a second abort is still {} and the upload is closed', async () => {
+    const up = await create('to-cancel.mov', { type: 'video/quicktime' })
+    await signAndPut(up, 1, randomBytes(1024))
+    const res = await call('DELETE', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({})
+    expect((await openUploads(client, bucket)).map((u) => u.uploadId)).not.toContain(up.uploadId)
+    const again = await call('DELETE', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual({})
+    const list = await call('GET', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
+    expect(list.status).toBe(404)
+    expect(list.body.error).toMatch(/cancelled/)
+  })
+
+  it('GET /s3/params signs a POST form whose policy carries the key, type and size limit', async () => {
+    const res = await call(
+      'GET',
+      `/s3/params?filename=${enc('poster.jpg')}&type=${enc('image/jpeg')}&metadata[name]=poster.jpg&metadata[size]=2048`,
+    )
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body).toMatchObject({ method: 'POST', expires: 900 })
+    expect(res.body.url).toContain(bucket)
+    const fields = res.body.fields as Record<string, string>
+    expect(fields.key).toMatch(/^users\/alice\/[0-9a-f-]{36}\/poster\.jpg$/)
+    expect(fields['content-type']).toBe('image/jpeg')
+    expect(fields['x-amz-meta-name']).toBe('poster.jpg')
+    const policy = JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8'))
+    expect(policy.conditions).toContainEqual(['content-length-range', 0, 2048])
+    expect(policy.conditions).toContainEqual(['eq', '$Content-Type', 'image/jpeg'])
+    const refused = await call('GET', `/s3/params?filename=a.txt&type=${enc('text/plain')}`)
+    expect(refused.status).toBe(415)
+  })
+
+  it('answers Companion-style 400s for malformed requests and a JSON 404 for unknown routes', async () => {
+    const up = await create('v.mp4')
+    const id = enc(up.uploadId)
+    const cases: [string, string, unknown, RegExp][] = [
+      ['POST', '/s3/multipart', { type: 'video/mp4' }, /"filename" field is required/],
+      ['POST', '/s3/multipart', { filename: 'a.mp4' }, /content type must be a string/],
+      ['GET', `/s3/multipart/${id}/1`, undefined, /object key must be passed/],
+      ['GET', `/s3/multipart/${id}/0${q(up.key)}`, undefined, /between 1 and 10000/],
+      ['GET', `/s3/multipart/${id}/abc${q(up.key)}`, undefined, /between 1 and 10000/],
+      ['GET', `/s3/multipart/${id}/10001${q(up.key)}`, undefined, /between 1 and 10000/],
+      ['GET', `/s3/multipart/${id}/batch${q(up.key)}`, undefined, /comma separated/],
+      [
+        'POST',
+        `/s3/multipart/${id}/complete${q(up.key)}`,
+        { parts: [{ PartNumber: 'x', ETag: 'e' }] },
+        /`parts` must be an array/,
+      ],
+      ['POST', '/s3/multipart', { filename: 'a.mp4', type: 'video/mp4', size: -1 }, /whole number/],
+    ]
+    for (const [method, path, body, message] of cases) {
+      const res = await call(method, path, { body })
+      expect(res.status, `${method} ${path}`).toBe(400)
+      expect(res.body.error, `${method} ${path}`).toMatch(message)
+    }
+    const unknown = await call('GET', '/nope')
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error).toBe('Not Found')
+  })
+
+  it('sanitises filenames: no folders, no control or bidi characters, never empty', async () => {
+    const odd = await create('../../etc/pass\u202ewd<>|?.mp4')
+    expect(odd.key).toMatch(/^users\/alice\/[0-9a-f-]{36}\/passwd_\.mp4$/)
+    const windows = await create('C:\\videos\\day 1\\take.mp4')
+    expect(windows.key).toMatch(/\/take\.mp4$/)
+    const dots = await create('...')
+    expect(dots.key).toMatch(/\/file$/)
+  })
+})
+
+describe('reference backend: authentication and ownership', () => {
+  it('401 without a token or with a wrong one, on every route but /health', async () => {
+    const up = await create('mine.mp4')
+    const id = enc(up.uploadId)
+    const routes: [string, string, unknown?][] = [
+      ['POST', '/s3/multipart', { filename: 'a.mp4', type: 'video/mp4' }],
+      ['GET', `/s3/multipart/${id}${q(up.key)}`],
+      ['GET', `/s3/multipart/${id}/1${q(up.key)}`],
+      ['GET', `/s3/multipart/${id}/batch${q(up.key)}&partNumbers=1`],
+      [
+        'POST',
+        `/s3/multipart/${id}/complete${q(up.key)}`,
+        { parts: [{ PartNumber: 1, ETag: 'x' }] },
+      ],
+      ['DELETE', `/s3/multipart/${id}${q(up.key)}`],
+      ['GET', '/s3/params?filename=a.mp4&type=video/mp4'],
+    ]
+    for (const [method, path, body] of routes) {
+      for (const headers of [
+        {},
+        { Authorization: 'Bearer not-a-valid-token-at-all' },
+        { Authorization: ALICE_TOKEN },
+      ]) {
+        const res = await call(method, path, { user: null, body, headers })
+        expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401)
+        expect(typeof res.body.error).toBe('string')
+        expect(res.headers.get('www-authenticate')).toBe('Bearer')
+      }
+    }
+    // The refused abort above did nothing: the upload is still open.
+    expect((await openUploads(client, bucket)).map((u) => u.uploadId)).toContain(up.uploadId)
+  })
+
+  it("403 when bob signs, lists, completes or aborts alice's upload (and with a key that is not the upload's)", async () => {
+    const up = await create('alice.mp4')
+    const etag = await signAndPut(up, 1, randomBytes(2048))
+    const id = enc(up.uploadId)
+    const attempts: [string, string, unknown?][] = [
+      ['GET', `/s3/multipart/${id}/1${q(up.key)}`],
+      ['GET', `/s3/multipart/${id}/batch${q(up.key)}&partNumbers=1,2`],
+      ['GET', `/s3/multipart/${id}${q(up.key)}`],
+      [
+        'POST',
+        `/s3/multipart/${id}/complete${q(up.key)}`,
+        { parts: [{ PartNumber: 1, ETag: etag }] },
+      ],
+      ['DELETE', `/s3/multipart/${id}${q(up.key)}`],
+    ]
+    for (const [method, path, body] of attempts) {
+      const res = await call(method, path, { user: 'bob', body })
+      expect(res.status, `${method} ${path}`).toBe(403)
+      expect(res.body.error).toBe('You do not have access to this upload.')
+    }
+    // Alice's own uploadId with another of her keys, or a made-up uploadId: same 403.
+    const other = await create('other.mp4')
+    expect((await call('GET', `/s3/multipart/${id}/1${q(other.key)}`)).status).toBe(403)
+    expect((await call('GET', `/s3/multipart/made-up/1${q(up.key)}`)).status).toBe(403)
+    // Bob's attempts changed nothing: alice lists her part and completes.
+    const list = await call('GET', `/s3/multipart/${id}${q(up.key)}`)
+    expect(list.body).toHaveLength(1)
+    const done = await call('POST', `/s3/multipart/${id}/complete${q(up.key)}`, {
+      body: { parts: [{ PartNumber: 1, ETag: etag }] },
+    })
+    expect(done.status).toBe(200)
+  })
+
+  it('a restart of the backend keeps ownership (persisted in the data dir)', async () => {
+    const up = await create('survives.mp4')
+    const etag = await signAndPut(up, 1, randomBytes(4096))
+    await backend.restart()
+    const id = enc(up.uploadId)
+    expect((await call('GET', `/s3/multipart/${id}${q(up.key)}`, { user: 'bob' })).status).toBe(403)
+    const list = await call('GET', `/s3/multipart/${id}${q(up.key)}`)
+    expect(list.status).toBe(200)
+    expect(list.body[0].ETag).toBe(etag)
+    const done = await call('POST', `/s3/multipart/${id}/complete${q(up.key)}`, {
+      body: { parts: [{ PartNumber: 1, ETag: etag }] },
+    })
+    expect(done.status).toBe(200)
+    await backend.restart()
+    // The completion is persisted too: still no signing for it after another restart.
+    expect((await call('GET', `/s3/multipart/${id}/2${q(up.key)}`)).status).toBe(404)
+  })
+})
+
+describe('reference backend: limits', () => {
+  it('accepts video/* and image/jpeg only', async () => {
+    for (const type of ['video/mp4', 'video/quicktime', 'Video/MP4; codecs="avc1"', 'image/jpeg']) {
+      await create('ok.bin', { type })
+    }
+    for (const type of ['text/plain', 'image/png', 'application/octet-stream', 'video', '']) {
+      const res = await call('POST', '/s3/multipart', { body: { filename: 'x.mp4', type } })
+      expect(res.status, type).toBe(415)
+      expect(res.body.error).toMatch(/not accepted here/)
+    }
+  })
+
+  it('refuses a declared size over the maximum, as `size` or as metadata.size', async () => {
+    const big = 64 * MiB + 1
+    for (const body of [
+      { filename: 'big.mp4', type: 'video/mp4', size: big },
+      { filename: 'big.mp4', type: 'video/mp4', metadata: { size: String(big) } },
+    ]) {
+      const res = await call('POST', '/s3/multipart', { body })
+      expect(res.status).toBe(413)
+      expect(res.body.error).toMatch(/largest accepted/)
+    }
+  })
+
+  it('refuses part numbers that only a file over its declared size could reach', async () => {
+    const up = await create('six.mp4', { size: 6 * MiB })
+    const id = enc(up.uploadId)
+    expect((await call('GET', `/s3/multipart/${id}/2${q(up.key)}`)).status).toBe(200)
+    const three = await call('GET', `/s3/multipart/${id}/3${q(up.key)}`)
+    expect(three.status).toBe(413)
+    expect(three.body.error).toMatch(/Part 3/)
+    expect(
+      (await call('GET', `/s3/multipart/${id}/batch${q(up.key)}&partNumbers=1,2,3`)).status,
+    ).toBe(413)
+  })
+
+  it('at complete, parts adding up past the declared size abort the upload', async () => {
+    const up = await create('liar.mp4', { size: 1000 })
+    const etag = await signAndPut(up, 1, randomBytes(1001))
+    const res = await call('POST', `/s3/multipart/${enc(up.uploadId)}/complete${q(up.key)}`, {
+      body: { parts: [{ PartNumber: 1, ETag: etag }] },
+    })
+    expect(res.status).toBe(413)
+    expect(res.body.error).toMatch(/1001 bytes.*limit of 1000/)
+    expect((await openUploads(client, bucket)).map((u) => u.uploadId)).not.toContain(up.uploadId)
+    expect((await call('GET', `/s3/multipart/${enc(up.uploadId)}/1${q(up.key)}`)).status).toBe(404)
+  })
+
+  it('a plain Companion client (no size declared) is held to the maximum file size', async () => {
+    const small = await startTestBackend({ bucket, maxFileSize: 6 * MiB })
+    try {
+      const up = await create('plain.mp4', {}, 'alice', small)
+      const e1 = await signAndPut(up, 1, randomBytes(5 * MiB), small)
+      const e2 = await signAndPut(up, 2, randomBytes(2 * MiB), small)
+      const third = await call('GET', `/s3/multipart/${enc(up.uploadId)}/3${q(up.key)}`, {}, small)
+      expect(third.status).toBe(413)
+      const res = await call(
+        'POST',
+        `/s3/multipart/${enc(up.uploadId)}/complete${q(up.key)}`,
+        {
+          body: {
+            parts: [
+              { PartNumber: 1, ETag: e1 },
+              { PartNumber: 2, ETag: e2 },
+            ],
+          },
+        },
+        small,
+      )
+      expect(res.status).toBe(413)
+      expect((await openUploads(client, bucket)).map((u) => u.uploadId)).not.toContain(up.uploadId)
+    } finally {
+      await small.close()
+    }
+  })
+})
+
+describe('reference backend: thumbnails', () => {
+  it('metadata.thumbnailFor puts the JPEG beside a video the caller owns', async () => {
+    const video = await create('holiday.mp4')
+    const thumb = await create('poster.jpg', {
+      type: 'image/jpeg',
+      metadata: { thumbnailFor: video.key },
+    })
+    expect(thumb.key).toBe(video.key.replace(/holiday\.mp4$/, 'thumbnail.jpg'))
+    const jpeg = randomBytes(3000)
+    const etag = await signAndPut(thumb, 1, jpeg)
+    const done = await call(
+      'POST',
+      `/s3/multipart/${enc(thumb.uploadId)}/complete${q(thumb.key)}`,
+      {
+        body: { parts: [{ PartNumber: 1, ETag: etag }] },
+      },
+    )
+    expect(done.status).toBe(200)
+    expect(await sha256OfObject(client, bucket, thumb.key)).toBe(
+      createHash('sha256').update(jpeg).digest('hex'),
+    )
+
+    const bobs = await call('POST', '/s3/multipart', {
+      user: 'bob',
+      body: { filename: 'p.jpg', type: 'image/jpeg', metadata: { thumbnailFor: video.key } },
+    })
+    expect(bobs.status).toBe(403)
+    const notJpeg = await call('POST', '/s3/multipart', {
+      body: { filename: 'p.mp4', type: 'video/mp4', metadata: { thumbnailFor: video.key } },
+    })
+    expect(notJpeg.status).toBe(400)
+    const unknown = await call('POST', '/s3/multipart', {
+      body: {
+        filename: 'p.jpg',
+        type: 'image/jpeg',
+        metadata: { thumbnailFor: 'users/alice/x/y.mp4' },
+      },
+    })
+    expect(unknown.status).toBe(403)
+  })
+})
+
+describe('reference backend: CORS, logs, shutdown', () => {
+  it('answers preflights and exposes X-Request-Id to browser clients', async () => {
+    const pre = await fetch(backend.url + '/s3/multipart', {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'https://app.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, content-type',
+      },
+    })
+    expect(pre.status).toBe(204)
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*')
+    expect(pre.headers.get('access-control-allow-methods')).toContain('POST')
+    expect(pre.headers.get('access-control-allow-headers')).toMatch(/Authorization/)
+    const denied = await call('GET', '/s3/multipart/x/1?key=y', {
+      user: null,
+      headers: { Origin: 'https://app.example' },
+    })
+    expect(denied.status).toBe(401)
+    expect(denied.headers.get('access-control-allow-origin')).toBe('*')
+    expect(denied.headers.get('access-control-expose-headers')).toBe('X-Request-Id')
+  })
+
+  it('an origin list lets listed origins in and leaves others without CORS headers', async () => {
+    const strict = await startTestBackend({ bucket, corsOrigins: ['https://app.example'] })
+    try {
+      const ok = await call(
+        'GET',
+        '/health',
+        { user: null, headers: { Origin: 'https://app.example' } },
+        strict,
+      )
+      expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example')
+      const other = await call(
+        'GET',
+        '/health',
+        { user: null, headers: { Origin: 'https://evil.example' } },
+        strict,
+      )
+      expect(other.headers.get('access-control-allow-origin')).toBeNull()
+    } finally {
+      await strict.close()
+    }
+  })
+
+  it('logs every request without tokens or signatures', async () => {
+    const up = await create('logged.mp4')
+    await call('GET', `/s3/multipart/${enc(up.uploadId)}/1${q(up.key)}`)
+    await call('GET', `/s3/multipart/${enc(up.uploadId)}/1${q(up.key)}`, { user: 'bob' })
+    const text = JSON.stringify(backend.logs)
+    expect(text).not.toContain(ALICE_TOKEN)
+    expect(text).not.toContain(BOB_TOKEN)
+    expect(text).not.toMatch(/X-Amz-Signature|X-Amz-Credential|Bearer/i)
+    const signs = backend.logs.filter((l) => l.route === 'sign' && l.uploadId === up.uploadId)
+    expect(signs.map((l) => [l.user, l.status])).toEqual([
+      ['alice', 200],
+      ['bob', 403],
+    ])
+  })
+})
