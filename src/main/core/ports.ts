@@ -3,6 +3,8 @@
  * implementations (tus-js-client's options/node split). Nothing here may import Electron.
  */
 
+import type { ObjectOptions } from './journal/types'
+
 /** The ObjectStore addresses an upload by the key the store created it under and its uploadId. */
 export interface MultipartTarget {
   key: string
@@ -16,6 +18,8 @@ export interface CreateMultipartInput {
   contentType: string
   metadata: Record<string, string>
   size: number
+  /** ACL, encryption, storage class (direct S3; a backend decides these itself). */
+  options?: ObjectOptions
 }
 
 export interface CreatedMultipart {
@@ -59,6 +63,7 @@ export interface PutSmallInput {
   md5Base64: string
   onProgress: (bytesSent: number) => void
   signal: AbortSignal
+  options?: ObjectOptions
 }
 
 export interface ListedUpload {
@@ -94,6 +99,11 @@ export interface ObjectStore {
   putSmall(input: PutSmallInput): Promise<CompletedObject>
   /** Uploads in progress on the server under a prefix (orphan cleanup). Optional: backends can't. */
   listMultipartUploads?(prefix: string, signal?: AbortSignal): Promise<ListedUpload[]>
+  /** The object as stored, to confirm a Complete whose answer was lost. Optional. */
+  headObject?(
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<{ etag?: string; size?: number } | undefined>
   /** Called when the engine is closed. */
   destroy?(): void
 }

@@ -1,0 +1,1065 @@
+import { createHash } from 'node:crypto'
+import { basename } from 'node:path'
+import { contentTypeFor, encodeMetadataValue } from '../content-type'
+import { isAbortError, isUploadError, UploadError } from '../errors'
+import type { FileJournal } from '../journal/file-journal'
+import type { JournalRecord, ObjectOptions } from '../journal/types'
+import { renderKey } from '../key-template'
+import { partRange, planParts, type PartPlan } from '../part-plan'
+import type { Clock, FileSource, MediaPort, MultipartTarget, ObjectStore } from '../ports'
+import { classify, retryDelay, type RetryOptions } from '../retry'
+import { fingerprintWith } from '../util/fingerprint'
+import { SpeedMeter } from './speed'
+import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
+import { putPart } from '../http/put-part'
+
+/** What a FileUpload needs from its engine: ports, settings and the shared slot machinery. */
+export interface UploadContext {
+  store: ObjectStore
+  files: FileSource
+  clock: Clock
+  journal: FileJournal
+  media?: MediaPort
+  retry: RetryOptions
+  preferredPartSize: number
+  keyTemplate: string
+  thumbnailKeyTemplate: string
+  objectOptions: ObjectOptions
+  /** Refuse files that probing says are not videos (off = "upload all file types"). */
+  requireVideo: boolean
+  afterComplete?: (s: UploadSnapshot) => Promise<{ notice?: string } | void>
+  takeBuffer(size: number): Buffer
+  giveBuffer(buf: Buffer): void
+  pace(bytes: number, signal: AbortSignal): Promise<void>
+  /** Something changed that the scheduler should look at (a part freed, a state moved). */
+  wake(at?: number): void
+  emit(u: FileUpload, kind?: 'completed' | 'failed' | 'cancelled'): void
+  log(msg: string): void
+}
+
+type PartStatus = 'pending' | 'sending' | 'done'
+interface PartState {
+  n: number
+  size: number
+  status: PartStatus
+  /** Bytes of this part handed to the socket in the current attempt. */
+  sent: number
+  attempts: number
+  notBefore: number
+  etag?: string
+  md5?: string
+}
+
+/** A failure reading or checking the source file: never worth retrying by itself. */
+function sourceError(code: string, message: string, cause?: unknown): UploadError {
+  return new UploadError({ code, message, operation: 'read', cause })
+}
+
+/** Progress events per file at most every 100 ms: the UI relay throttles again before IPC. */
+const PROGRESS_EMIT_MS = 100
+/** A backend's generic 500 on ListParts of an old record, this many times, means "start fresh". */
+const LIST_PARTS_GIVE_UP = 3
+
+/**
+ * One file's upload (Uppy's S3Uploader shape): its state is private, each start gets a fresh
+ * AbortController, resume goes through the journal and ListParts, and progress is derived from
+ * per-part state, never accumulated by hand.
+ */
+export class FileUpload {
+  readonly id: string
+  readonly path: string
+  readonly relativeDir: string
+  private readonly extraMetadata: Record<string, string>
+  private state: UploadState = 'queued'
+  private record: JournalRecord | undefined
+  private plan: PartPlan | undefined
+  private parts: PartState[] = []
+  private run: { controller: AbortController; release?: () => Promise<void> } | undefined
+  private error: UploadErrorInfo | undefined
+  private notice: string | undefined
+  private retryAttempt = 0
+  private readonly speed = new SpeedMeter()
+  private lastEmit = 0
+  private media: MediaInfo | undefined
+  private thumbnail: Promise<string | undefined> | undefined
+  private thumbnailPath: string | undefined
+  private thumbnailKey: string | undefined
+  private done: { key: string; bucket: string; etag?: string; location?: string } | undefined
+  private completing = false
+  private singleSent = 0
+  private readonly createdAt: number
+  private updatedAt: number
+  private completedAt: number | undefined
+  private size = 0
+  resumed: boolean
+
+  constructor(
+    private readonly ctx: UploadContext,
+    init: {
+      id: string
+      path: string
+      relativeDir?: string
+      metadata?: Record<string, string>
+      record?: JournalRecord
+    },
+  ) {
+    this.id = init.id
+    this.path = init.path
+    this.relativeDir = init.relativeDir ?? init.record?.relativeDir ?? ''
+    this.extraMetadata = init.metadata ?? {}
+    this.record = init.record
+    this.resumed = !!init.record
+    this.size = init.record?.source.size ?? 0
+    this.media = init.record?.media
+    this.createdAt = init.record?.createdAt ?? ctx.clock.now()
+    this.updatedAt = this.createdAt
+    if (init.record) this.restorePartsFromRecord(init.record)
+  }
+
+  get status(): UploadState {
+    return this.state
+  }
+
+  get isActive(): boolean {
+    return ['preparing', 'uploading', 'retrying', 'completing'].includes(this.state)
+  }
+
+  // ------------------------------------------------------------------ snapshot
+
+  snapshot(): UploadSnapshot {
+    const bytesSent = this.bytesSent()
+    const speed = this.isActive ? this.speed.bytesPerSecond : 0
+    const left = this.size - bytesSent
+    return {
+      id: this.id,
+      path: this.path,
+      name: basename(this.path),
+      relativeDir: this.relativeDir,
+      size: this.size,
+      bytesSent,
+      state: this.state,
+      speed: Math.round(speed),
+      etaSeconds: speed > 1 && this.isActive ? Math.ceil(left / speed) : null,
+      partSize: this.plan?.partSize ?? this.record?.partSize ?? 0,
+      partsTotal: this.plan?.partCount ?? this.record?.partCount ?? 0,
+      partsDone: this.parts.filter((p) => p.status === 'done').length,
+      bucket: this.done?.bucket ?? this.record?.bucket,
+      key: this.done?.key ?? this.record?.key,
+      etag: this.done?.etag,
+      location: this.done?.location,
+      notice: this.notice,
+      error: this.state === 'failed' ? this.error : undefined,
+      retryAttempt: this.state === 'retrying' ? this.retryAttempt : undefined,
+      media: this.media,
+      thumbnailPath: this.thumbnailPath,
+      thumbnailKey: this.thumbnailKey,
+      resumed: this.resumed,
+      createdAt: this.createdAt,
+      updatedAt: this.updatedAt,
+      completedAt: this.completedAt,
+    }
+  }
+
+  private bytesSent(): number {
+    if (this.state === 'done') return this.size
+    if (this.plan?.single) return this.singleSent
+    let sum = 0
+    for (const p of this.parts) sum += p.status === 'done' ? p.size : p.sent
+    return sum
+  }
+
+  private setState(state: UploadState, kind?: 'completed' | 'failed' | 'cancelled') {
+    this.state = state
+    this.updatedAt = this.ctx.clock.now()
+    this.lastEmit = this.updatedAt
+    this.ctx.emit(this, kind)
+  }
+
+  private progressed() {
+    const now = this.ctx.clock.now()
+    this.speed.sample(this.bytesSent(), now)
+    if (now - this.lastEmit >= PROGRESS_EMIT_MS) {
+      this.lastEmit = now
+      this.updatedAt = now
+      this.ctx.emit(this)
+    }
+  }
+
+  // ------------------------------------------------------------------ scheduling (engine side)
+
+  /** Parts that could start now (pending and not waiting out a retry delay). */
+  readyParts(now: number): number {
+    if (this.state !== 'uploading' && this.state !== 'retrying') return 0
+    if (this.plan?.single)
+      return this.parts[0]?.status === 'pending' && this.parts[0].notBefore <= now ? 1 : 0
+    let n = 0
+    for (const p of this.parts) if (p.status === 'pending' && p.notBefore <= now) n++
+    return n
+  }
+
+  /** Starts the next ready part, if any; resolves when that part settles. */
+  startNextPart(now: number): Promise<void> | undefined {
+    if (this.state !== 'uploading' && this.state !== 'retrying') return undefined
+    const part = this.parts.find((p) => p.status === 'pending' && p.notBefore <= now)
+    if (!part || !this.run) return undefined
+    part.status = 'sending'
+    part.sent = 0
+    return this.plan!.single ? this.sendSingle(part, this.run) : this.sendPart(part, this.run)
+  }
+
+  /** Earliest time a waiting part becomes ready (for the scheduler's timer). */
+  nextWake(): number | undefined {
+    let min: number | undefined
+    for (const p of this.parts) {
+      if (p.status === 'pending' && (min === undefined || p.notBefore < min)) min = p.notBefore
+    }
+    return min
+  }
+
+  // ------------------------------------------------------------------ controls
+
+  /** Back to the queue (resume after pause, retry after failure). */
+  requeue(): void {
+    if (this.state !== 'paused' && this.state !== 'failed') return
+    this.error = undefined
+    this.retryAttempt = 0
+    for (const p of this.parts) {
+      p.attempts = 0
+      p.notBefore = 0
+    }
+    this.setState('queued')
+    this.ctx.wake()
+  }
+
+  /** Stops scheduling, aborts in-flight requests, keeps everything (journal, server parts). */
+  async pause(): Promise<void> {
+    if (!['queued', 'preparing', 'uploading', 'retrying'].includes(this.state)) return
+    const wasRunning = this.state !== 'queued'
+    await this.stopRun()
+    this.speed.reset()
+    this.setState('paused')
+    if (wasRunning && this.record) {
+      await this.ctx.journal.setStatus(this.id, { status: 'paused' }).catch(() => undefined)
+    }
+  }
+
+  /**
+   * Aborts the multipart upload on the server, confirms the server no longer has it, forgets the
+   * record. Throws (and keeps the record) if the server could not be told.
+   */
+  async cancel(): Promise<void> {
+    if (this.state === 'done' || this.state === 'cancelled') return
+    if (this.state === 'completing') {
+      throw new UploadError({
+        code: 'Completing',
+        message: 'This upload is finishing and can no longer be cancelled.',
+      })
+    }
+    await this.stopRun()
+    const record = this.record
+    if (record?.uploadId && record.destination.id === this.ctx.store.destinationId) {
+      const release = await this.ctx.journal.lock(this.id)
+      try {
+        const target = { key: record.key, uploadId: record.uploadId }
+        await this.withRetries('AbortMultipartUpload', undefined, () =>
+          this.ctx.store.abort(target),
+        )
+        await this.confirmGone(target)
+        await this.ctx.journal.remove(this.id)
+      } catch (e) {
+        this.error = errorInfo(e, 'Could not cancel the upload on the storage')
+        this.setState('failed', 'failed')
+        throw e
+      } finally {
+        await release()
+      }
+    } else if (record) {
+      await this.ctx.journal.remove(this.id)
+    }
+    this.record = undefined
+    this.speed.reset()
+    this.setState('cancelled', 'cancelled')
+  }
+
+  /** ListParts must now answer NoSuchUpload: nothing of this upload is left on the server. */
+  private async confirmGone(target: MultipartTarget): Promise<void> {
+    try {
+      const parts = await this.ctx.store.listParts(target)
+      // Swift answers ListParts of a *completed* upload with 200; an aborted one is gone.
+      throw new UploadError({
+        code: 'AbortNotConfirmed',
+        message: `The storage still lists ${parts.length} part(s) of the cancelled upload; it will be cleaned up by "Clean up incomplete uploads".`,
+      })
+    } catch (e) {
+      if (isUploadError(e) && (e.code === 'NoSuchUpload' || e.code === 'ListPartsFailed')) return
+      throw e
+    }
+  }
+
+  /** Called when the engine closes: like pause, but the journal keeps 'active' → shows as interrupted. */
+  async detach(): Promise<void> {
+    if (this.isActive || this.state === 'queued') {
+      await this.stopRun()
+      if (this.state !== 'completing') this.setState('paused')
+    }
+  }
+
+  private async stopRun() {
+    const run = this.run
+    this.run = undefined
+    if (!run) return
+    run.controller.abort()
+    for (const p of this.parts) {
+      if (p.status === 'sending') {
+        p.status = 'pending'
+        p.sent = 0
+      }
+    }
+    if (this.plan?.single) this.singleSent = 0
+    await run.release?.()
+  }
+
+  private async fail(e: unknown) {
+    const run = this.run
+    this.run = undefined
+    run?.controller.abort()
+    for (const p of this.parts) if (p.status === 'sending') p.status = 'pending'
+    this.error = errorInfo(e)
+    this.ctx.log(`upload ${this.id} failed: ${this.error.code}: ${this.error.detail ?? ''}`)
+    this.speed.reset()
+    if (this.record) {
+      await this.ctx.journal
+        .setStatus(this.id, {
+          status: 'failed',
+          error: { code: this.error.code, message: this.error.message },
+        })
+        .catch(() => undefined)
+    }
+    await run?.release?.()
+    this.setState('failed', 'failed')
+  }
+
+  // ------------------------------------------------------------------ prepare
+
+  /** Locks, checks the source, resumes or creates the upload. Leaves state 'uploading' or failed. */
+  async prepare(): Promise<void> {
+    if (this.state !== 'queued') return
+    const run = { controller: new AbortController() } as NonNullable<typeof this.run>
+    this.run = run
+    this.notice = undefined
+    this.setState('preparing')
+    try {
+      run.release = await this.ctx.journal.lock(this.id)
+      if (this.run !== run) return void (await run.release())
+      const stat = await this.statSource()
+      this.size = stat.size
+      const plan = planParts(stat.size, this.record?.partSize ?? this.ctx.preferredPartSize)
+      let record = this.record
+      if (record) record = await this.resumeRecord(record, stat, run.controller.signal)
+      if (this.run !== run) return
+      if (!record) record = await this.freshRecord(stat, plan, run.controller.signal)
+      if (this.run !== run) return
+      this.record = record
+      this.plan = record.partSize === plan.partSize ? plan : planParts(stat.size, record.partSize)
+      if (this.parts.length !== this.plan.partCount) this.restorePartsFromRecord(record)
+      await this.ctx.journal.setStatus(this.id, { status: 'active' })
+      this.startThumbnail()
+      this.setState('uploading')
+      this.maybeComplete()
+    } catch (e) {
+      if (this.run !== run || isAbortError(e)) return
+      await this.fail(e)
+    } finally {
+      this.ctx.wake()
+    }
+  }
+
+  private async statSource() {
+    let stat
+    try {
+      stat = await this.ctx.files.stat(this.path)
+    } catch (e) {
+      throw fsError(e)
+    }
+    if (!stat.isFile) {
+      throw sourceError(
+        'NotAFile',
+        'This is not a regular file (a folder, device or link), so it cannot be uploaded.',
+      )
+    }
+    if (stat.size === 0) {
+      throw sourceError(
+        'FileEmpty',
+        'This file is empty (0 bytes). It may still be exporting, or the export failed; re-export it and add it again.',
+      )
+    }
+    try {
+      const f = await this.ctx.files.open(this.path)
+      await f.close()
+    } catch (e) {
+      throw fsError(e)
+    }
+    return stat
+  }
+
+  /** The journal's record checked against the file and the server; undefined = start over. */
+  private async resumeRecord(
+    record: JournalRecord,
+    stat: { size: number; mtimeMs: number },
+    signal: AbortSignal,
+  ): Promise<JournalRecord | undefined> {
+    const store = this.ctx.store
+    if (record.destination.id !== store.destinationId) {
+      throw new UploadError({
+        code: 'DestinationChanged',
+        message: `This upload was started to ${record.destination.label}, not the destination set now. Switch back to resume it, or remove it and add the file again.`,
+      })
+    }
+    const target = record.uploadId ? { key: record.key, uploadId: record.uploadId } : undefined
+    let changed: string | undefined
+    if (stat.size !== record.source.size) changed = 'its size changed'
+    else if (stat.mtimeMs !== record.source.mtimeMs) changed = 'it was modified'
+    else if ((await this.fingerprint(stat.size)) !== record.source.fingerprint) {
+      changed = 'its content changed'
+    }
+    if (changed) {
+      this.notice = `The file changed since the upload started (${changed}), so it is uploading again from the beginning.`
+      if (target) await this.abortQuietly(target)
+      await this.ctx.journal.remove(this.id)
+      this.parts = []
+      return undefined
+    }
+    if (record.partCount > 1 && !target) {
+      // Crashed between journaling the record and CreateMultipartUpload's answer: abort any upload
+      // the server opened under this key, then start over.
+      if (store.listMultipartUploads) {
+        const open = await store.listMultipartUploads(record.key, signal).catch(() => [])
+        for (const u of open.filter((u) => u.key === record.key)) {
+          await this.abortQuietly({ key: u.key, uploadId: u.uploadId })
+        }
+      }
+      return undefined
+    }
+    if (!target) return undefined // single request: nothing on the server to continue
+    let remote
+    for (let failures = 0; ;) {
+      try {
+        remote = await store.listParts(target, signal)
+        break
+      } catch (e) {
+        if (isAbortError(e)) throw e
+        if (isUploadError(e) && e.code === 'NoSuchUpload') break
+        // Companion answers every S3 error with a generic 500: after a few, the old upload is
+        // treated as gone (it is aborted best-effort below so nothing is left behind).
+        if (isUploadError(e) && e.code === 'ListPartsFailed' && ++failures < LIST_PARTS_GIVE_UP) {
+          await this.ctx.clock.sleep(retryDelay(failures, this.ctx.retry), signal)
+          continue
+        }
+        if (isUploadError(e) && e.code === 'ListPartsFailed') {
+          await this.abortQuietly(target)
+          break
+        }
+        throw e
+      }
+    }
+    if (!remote) {
+      this.notice =
+        'The storage no longer had the earlier upload (it expired or was cleaned up), so it is uploading again from the beginning.'
+      await this.ctx.journal.remove(this.id)
+      this.parts = []
+      return undefined
+    }
+    return this.reconcile(record, remote, signal)
+  }
+
+  /**
+   * ListParts is the truth. A journaled part the server lacks is sent again; a server part the
+   * journal lacks (the process died between the PUT and the journal append) is adopted only if its
+   * ETag equals the MD5 of the same local byte range.
+   */
+  private async reconcile(
+    record: JournalRecord,
+    remote: { partNumber: number; etag: string; size: number }[],
+    signal: AbortSignal,
+  ): Promise<JournalRecord> {
+    const plan = planParts(record.source.size, record.partSize)
+    const local = new Map(record.parts.map((p) => [p.n, p]))
+    const kept: JournalRecord['parts'] = []
+    const adopted: JournalRecord['parts'] = []
+    for (const r of remote) {
+      if (r.partNumber < 1 || r.partNumber > plan.partCount) continue
+      const expected = partRange(plan, r.partNumber).length
+      if (r.size !== expected) continue
+      const l = local.get(r.partNumber)
+      if (l && l.etag === r.etag) {
+        kept.push(l)
+        continue
+      }
+      if (!/^[0-9a-f]{32}$/.test(r.etag)) continue
+      const md5 = await this.md5OfRange(plan, r.partNumber, signal)
+      if (md5 === r.etag) adopted.push({ n: r.partNumber, etag: r.etag, md5, size: r.size })
+    }
+    const next: JournalRecord = {
+      ...record,
+      parts: [...kept, ...adopted].sort((a, b) => a.n - b.n),
+      updatedAt: this.ctx.clock.now(),
+    }
+    // Rewriting also compacts a log whose tail a crash tore.
+    await this.ctx.journal.write(next)
+    this.restorePartsFromRecord(next)
+    if (adopted.length)
+      this.ctx.log(`upload ${this.id}: adopted parts ${adopted.map((p) => p.n).join(',')}`)
+    return next
+  }
+
+  private async freshRecord(
+    stat: { size: number; mtimeMs: number },
+    plan: PartPlan,
+    signal: AbortSignal,
+  ): Promise<JournalRecord> {
+    const ctx = this.ctx
+    const fingerprint = await this.fingerprint(stat.size)
+    const metadata: Record<string, string> = {
+      'original-filename': encodeMetadataValue(basename(this.path)),
+    }
+    for (const [k, v] of Object.entries(this.extraMetadata)) metadata[k] = encodeMetadataValue(v)
+    if (ctx.media) {
+      try {
+        this.media = await ctx.media.probe(this.path, signal)
+        this.ctx.emit(this)
+        const m = this.media
+        if (m.durationSec !== undefined) metadata.duration = m.durationSec.toFixed(3)
+        if (m.width !== undefined) metadata.width = String(m.width)
+        if (m.height !== undefined) metadata.height = String(m.height)
+        if (m.videoCodec) metadata.codec = m.videoCodec
+      } catch (e) {
+        if (isAbortError(e)) throw e
+        if (ctx.requireVideo) throw e
+        this.media = undefined
+      }
+    }
+    const key = renderKey(ctx.keyTemplate, {
+      filename: basename(this.path),
+      relativeDir: this.relativeDir,
+      now: new Date(ctx.clock.now()),
+    })
+    const now = ctx.clock.now()
+    let record: JournalRecord = {
+      v: 1,
+      id: this.id,
+      source: { path: this.path, size: stat.size, mtimeMs: stat.mtimeMs, fingerprint },
+      relativeDir: this.relativeDir,
+      destination: { id: ctx.store.destinationId, label: ctx.store.label },
+      bucket: '',
+      key,
+      partSize: plan.partSize,
+      partCount: plan.partCount,
+      contentType: contentTypeFor(this.path),
+      metadata,
+      options: ctx.objectOptions,
+      media: this.media,
+      status: 'active',
+      parts: [],
+      createdAt: this.createdAt,
+      updatedAt: now,
+    }
+    // Journal before CreateMultipartUpload: a crash in between leaves a record whose key lets
+    // the next run find and abort what the server opened (see resumeRecord).
+    await ctx.journal.write(record)
+    if (!plan.single) {
+      const created = await this.withRetries('CreateMultipartUpload', signal, () =>
+        ctx.store.createMultipart(
+          {
+            key,
+            filename: basename(this.path),
+            contentType: record.contentType,
+            metadata,
+            size: stat.size,
+            options: ctx.objectOptions,
+          },
+          signal,
+        ),
+      )
+      record = { ...record, key: created.key, bucket: created.bucket, uploadId: created.uploadId }
+      await ctx.journal.write(record)
+    }
+    this.parts = []
+    this.restorePartsFromRecord(record)
+    return record
+  }
+
+  private restorePartsFromRecord(record: JournalRecord) {
+    const plan = planParts(record.source.size, record.partSize)
+    const done = new Map(record.parts.map((p) => [p.n, p]))
+    this.parts = []
+    for (let n = 1; n <= plan.partCount; n++) {
+      const d = done.get(n)
+      this.parts.push({
+        n,
+        size: partRange(plan, n).length,
+        status: d ? 'done' : 'pending',
+        sent: 0,
+        attempts: 0,
+        notBefore: 0,
+        etag: d?.etag,
+        md5: d?.md5,
+      })
+    }
+  }
+
+  private fingerprint(size: number) {
+    return fingerprintWith(this.ctx.files, this.path, size).catch((e: unknown) => {
+      throw fsError(e)
+    })
+  }
+
+  private async md5OfRange(plan: PartPlan, n: number, signal: AbortSignal): Promise<string> {
+    const { start, length } = partRange(plan, n)
+    const buf = this.ctx.takeBuffer(plan.partSize)
+    try {
+      const view = await this.readRange(buf, start, length)
+      signal.throwIfAborted()
+      return createHash('md5').update(view).digest('hex')
+    } finally {
+      this.ctx.giveBuffer(buf)
+    }
+  }
+
+  private async readRange(buf: Buffer, start: number, length: number): Promise<Buffer> {
+    let file
+    try {
+      file = await this.ctx.files.open(this.path)
+    } catch (e) {
+      throw fsError(e)
+    }
+    try {
+      let got = 0
+      while (got < length) {
+        const n = await file.read(buf, got, length - got, start + got)
+        if (n === 0) {
+          throw sourceError(
+            'SourceChanged',
+            'The file got shorter while it was uploading (it is being rewritten?). Retry once it is finished.',
+          )
+        }
+        got += n
+      }
+      return buf.subarray(0, length)
+    } catch (e) {
+      throw isUploadError(e) ? e : fsError(e)
+    } finally {
+      await file.close()
+    }
+  }
+
+  /** The source must be the file the record describes before any of its bytes are sent. */
+  private async checkSourceUnchanged() {
+    let stat
+    try {
+      stat = await this.ctx.files.stat(this.path)
+    } catch (e) {
+      throw fsError(e)
+    }
+    const rec = this.record!
+    if (stat.size !== rec.source.size || stat.mtimeMs !== rec.source.mtimeMs) {
+      throw sourceError(
+        'SourceChanged',
+        `The file changed while it was uploading (${stat.size !== rec.source.size ? 'its size changed' : 'it was modified'}). Retry to upload the new version from the beginning.`,
+      )
+    }
+  }
+
+  // ------------------------------------------------------------------ transfer
+
+  private async sendPart(part: PartState, run: NonNullable<typeof this.run>): Promise<void> {
+    const ctx = this.ctx
+    const plan = this.plan!
+    const record = this.record!
+    const signal = run.controller.signal
+    const { start, length } = partRange(plan, part.n)
+    const buf = ctx.takeBuffer(plan.partSize)
+    try {
+      await this.checkSourceUnchanged()
+      const body = await this.readRange(buf, start, length)
+      const md5 = createHash('md5').update(body).digest()
+      const md5Hex = md5.toString('hex')
+      const target = { key: record.key, uploadId: record.uploadId! }
+      const signed = await ctx.store.signPart(target, part.n, signal)
+      const { etag } = await putPart({
+        url: signed.url,
+        headers: signed.headers,
+        body,
+        md5Base64: md5.toString('base64'),
+        signal,
+        partNumber: part.n,
+        pace: (bytes, s) => ctx.pace(bytes, s),
+        onProgress: (sent) => {
+          if (this.run !== run) return
+          part.sent = sent
+          this.progressed()
+        },
+      })
+      this.checkEtag(etag, md5Hex, part.n)
+      if (this.run !== run) return // paused meanwhile: the next reconcile adopts this part
+      await ctx.journal.appendPart(this.id, { n: part.n, etag, md5: md5Hex, size: length })
+      part.status = 'done'
+      part.etag = etag
+      part.md5 = md5Hex
+      part.attempts = 0
+      if (this.state === 'retrying') this.setState('uploading')
+      this.progressed()
+      this.maybeComplete()
+    } catch (e) {
+      await this.partFailed(part, run, e)
+    } finally {
+      ctx.giveBuffer(buf)
+    }
+  }
+
+  /** Files of one part or less: one PutObject (lib-storage) with Content-MD5. */
+  private async sendSingle(part: PartState, run: NonNullable<typeof this.run>): Promise<void> {
+    const ctx = this.ctx
+    const record = this.record!
+    const buf = ctx.takeBuffer(this.plan!.partSize)
+    try {
+      await this.checkSourceUnchanged()
+      const body = await this.readRange(buf, 0, record.source.size)
+      const md5 = createHash('md5').update(body).digest()
+      const done = await ctx.store.putSmall({
+        key: record.key,
+        filename: basename(this.path),
+        contentType: record.contentType,
+        metadata: record.metadata,
+        path: this.path,
+        size: record.source.size,
+        md5Base64: md5.toString('base64'),
+        options: ctx.objectOptions,
+        signal: run.controller.signal,
+        onProgress: (sent) => {
+          if (this.run !== run) return
+          this.singleSent = sent
+          this.progressed()
+        },
+      })
+      if (done.etag) this.checkEtag(done.etag, md5.toString('hex'), 1)
+      if (this.run !== run) return
+      part.status = 'done'
+      part.etag = done.etag
+      part.md5 = md5.toString('hex')
+      await this.finish(run, done)
+    } catch (e) {
+      await this.partFailed(part, run, e)
+    } finally {
+      ctx.giveBuffer(buf)
+    }
+  }
+
+  /** An ETag that is an MD5 must be the MD5 we computed (servers that ignore Content-MD5). */
+  private checkEtag(etag: string, md5Hex: string, n: number) {
+    if (!this.etagIsMd5() || !/^[0-9a-f]{32}$/.test(etag) || etag === md5Hex) return
+    throw new UploadError({
+      code: 'IntegrityMismatch',
+      message: `The storage stored different bytes than were sent for part ${n} (checksum mismatch); sending it again.`,
+      retryable: true,
+      operation: 'UploadPart',
+      partNumber: n,
+    })
+  }
+
+  /** With SSE-KMS the ETag is not the MD5 of the data; Content-MD5 still guards every byte. */
+  private etagIsMd5() {
+    return this.ctx.objectOptions.sse !== 'aws:kms'
+  }
+
+  private async partFailed(part: PartState, run: NonNullable<typeof this.run>, e: unknown) {
+    if (this.run !== run || isAbortError(e)) {
+      if (part.status === 'sending') part.status = 'pending'
+      part.sent = 0
+      return
+    }
+    part.status = 'pending'
+    part.sent = 0
+    if (this.plan?.single) this.singleSent = 0
+    part.attempts++
+    const verdict = classify(e, part.attempts, this.ctx.retry)
+    if (verdict === 'fail') {
+      // A failed file keeps its multipart upload and journal record, so Retry continues it;
+      // Remove (or Cancel) aborts it on the server.
+      await this.fail(e)
+      return
+    }
+    const now = this.ctx.clock.now()
+    const delay =
+      verdict === 'wait-network'
+        ? this.ctx.retry.maxDelayMs
+        : retryDelay(part.attempts, this.ctx.retry)
+    part.notBefore = now + delay
+    this.retryAttempt = part.attempts
+    const info = errorInfo(e)
+    this.notice =
+      verdict === 'wait-network'
+        ? 'Waiting for the network to come back…'
+        : `${info.message} (attempt ${part.attempts + 1} of ${this.ctx.retry.maxAttempts})`
+    this.ctx.log(
+      `upload ${this.id} part ${part.n}: ${info.code} (${info.detail ?? ''}); retry in ${delay} ms`,
+    )
+    this.setState('retrying')
+    this.ctx.wake(part.notBefore)
+  }
+
+  /** Network is back (the app's online event): retry waiting parts now. */
+  retryNow(): void {
+    for (const p of this.parts) if (p.status === 'pending') p.notBefore = 0
+  }
+
+  private maybeComplete() {
+    if (this.completing || this.plan?.single || !this.run) return
+    if (this.state !== 'uploading' && this.state !== 'retrying') return
+    if (!this.parts.every((p) => p.status === 'done')) return
+    this.completing = true
+    void this.complete(this.run).finally(() => {
+      this.completing = false
+    })
+  }
+
+  private async complete(run: NonNullable<typeof this.run>) {
+    const ctx = this.ctx
+    const record = this.record!
+    const target = { key: record.key, uploadId: record.uploadId! }
+    const expected = multipartEtag(this.parts.map((p) => p.md5!))
+    this.setState('completing')
+    try {
+      let done
+      try {
+        done = await this.withRetries('CompleteMultipartUpload', run.controller.signal, () =>
+          ctx.store.complete(
+            target,
+            this.parts.map((p) => ({ partNumber: p.n, etag: p.etag! })),
+            run.controller.signal,
+          ),
+        )
+      } catch (e) {
+        // The answer to a Complete that succeeded can be lost; the retry then meets NoSuchUpload.
+        // The object itself says whether it is ours.
+        if (!(isUploadError(e) && e.code === 'NoSuchUpload' && ctx.store.headObject)) throw e
+        const head = await ctx.store.headObject(record.key)
+        if (!head || head.etag !== expected) throw e
+        done = { key: record.key, bucket: record.bucket, etag: head.etag }
+      }
+      if (this.etagIsMd5() && done.etag && /-\d+$/.test(done.etag) && done.etag !== expected) {
+        throw new UploadError({
+          code: 'IntegrityMismatch',
+          message: `The stored video does not match the file (ETag ${done.etag}, expected ${expected}). Do not rely on it: retry the upload.`,
+          operation: 'CompleteMultipartUpload',
+        })
+      }
+      await this.finish(run, done)
+    } catch (e) {
+      if (this.run !== run || isAbortError(e)) return
+      await this.fail(e)
+    }
+  }
+
+  private async finish(
+    run: NonNullable<typeof this.run>,
+    done: { key: string; bucket: string; etag?: string; location?: string },
+  ) {
+    const ctx = this.ctx
+    const record = this.record!
+    this.done = done
+    if (this.state !== 'completing') this.setState('completing')
+    await ctx.journal
+      .addHistory({
+        id: this.id,
+        path: this.path,
+        size: record.source.size,
+        fingerprint: record.source.fingerprint,
+        destinationId: record.destination.id,
+        destinationLabel: record.destination.label,
+        bucket: done.bucket,
+        key: done.key,
+        etag: done.etag,
+        location: done.location,
+        completedAt: ctx.clock.now(),
+      })
+      .catch((e: unknown) => ctx.log(`history write failed: ${String(e)}`))
+    await ctx.journal.remove(this.id)
+    await this.uploadThumbnail(run.controller.signal)
+    if (ctx.afterComplete) {
+      const r = await ctx.afterComplete(this.snapshot()).catch((e: unknown) => ({
+        notice: `After-upload step failed: ${e instanceof Error ? e.message : String(e)}`,
+      }))
+      if (r?.notice) this.notice = r.notice
+    }
+    this.run = undefined
+    await run.release?.()
+    this.completedAt = ctx.clock.now()
+    this.speed.reset()
+    this.setState('done', 'completed')
+  }
+
+  // ------------------------------------------------------------------ media
+
+  private startThumbnail() {
+    const media = this.ctx.media
+    if (!media || !this.media || this.thumbnail || !this.media.width) return
+    const info = this.media
+    this.thumbnail = media.thumbnail(this.path, info).then(
+      (p) => {
+        this.thumbnailPath = p
+        this.ctx.emit(this)
+        return p
+      },
+      (e: unknown) => {
+        this.ctx.log(`thumbnail for ${this.path} failed: ${String(e)}`)
+        return undefined
+      },
+    )
+  }
+
+  /** The poster goes beside the video once the video is safely stored. Its failure is a notice. */
+  private async uploadThumbnail(signal: AbortSignal) {
+    const path = await this.thumbnail
+    if (!path || !this.done) return
+    try {
+      const stat = await this.ctx.files.stat(path)
+      const buf = this.ctx.takeBuffer(this.plan!.partSize)
+      let md5
+      try {
+        md5 = createHash('md5')
+          .update(await readWhole(this.ctx.files, path, buf, stat.size))
+          .digest('base64')
+      } finally {
+        this.ctx.giveBuffer(buf)
+      }
+      const key = renderKey(this.ctx.thumbnailKeyTemplate, {
+        filename: basename(this.path),
+        relativeDir: this.relativeDir,
+        key: this.done.key,
+      })
+      const res = await this.withRetries('PutObject', signal, () =>
+        this.ctx.store.putSmall({
+          key,
+          filename: 'thumbnail.jpg',
+          contentType: 'image/jpeg',
+          metadata: { 'thumbnail-for': encodeMetadataValue(this.done!.key) },
+          path,
+          size: stat.size,
+          md5Base64: md5,
+          signal,
+          onProgress: () => undefined,
+        }),
+      )
+      this.thumbnailKey = res.key
+    } catch (e) {
+      if (isAbortError(e)) return
+      this.notice = `The video is uploaded, but its thumbnail could not be: ${errorInfo(e).message}`
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Control requests (create, complete, abort) retried by the same policy as parts. */
+  private async withRetries<T>(
+    op: string,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn()
+      } catch (e) {
+        if (isAbortError(e) || signal?.aborted) throw e
+        const verdict = classify(e, attempt, this.ctx.retry)
+        if (verdict === 'fail') throw e
+        const delay =
+          verdict === 'wait-network'
+            ? this.ctx.retry.maxDelayMs
+            : retryDelay(attempt, this.ctx.retry)
+        this.ctx.log(`${op} for ${this.id}: ${errorInfo(e).code}; retry in ${delay} ms`)
+        await this.ctx.clock.sleep(delay, signal)
+      }
+    }
+  }
+
+  private async abortQuietly(target: MultipartTarget) {
+    try {
+      await this.withRetries('AbortMultipartUpload', undefined, () => this.ctx.store.abort(target))
+    } catch (e) {
+      this.ctx.log(`could not abort old upload ${target.uploadId}: ${String(e)}`)
+    }
+  }
+}
+
+/** S3's multipart ETag: md5 of the concatenated binary part MD5s, then "-N". */
+export function multipartEtag(partMd5Hex: string[]): string {
+  const h = createHash('md5')
+  for (const m of partMd5Hex) h.update(Buffer.from(m, 'hex'))
+  return `${h.digest('hex')}-${partMd5Hex.length}`
+}
+
+function errorInfo(e: unknown, prefix?: string): UploadErrorInfo {
+  if (isUploadError(e)) {
+    const info = e.toInfo()
+    return prefix ? { ...info, message: `${prefix}: ${info.message}` } : info
+  }
+  const msg = e instanceof Error ? e.message : String(e)
+  return {
+    code: 'InternalError',
+    message: `${prefix ? prefix + ': ' : ''}Something unexpected went wrong (${msg}). Retry, and report it if it happens again.`,
+    detail: e instanceof Error ? e.stack : undefined,
+  }
+}
+
+/** File system errors in words a creator understands. */
+function fsError(e: unknown): UploadError {
+  const code = (e as NodeJS.ErrnoException)?.code
+  switch (code) {
+    case 'ENOENT':
+      return sourceError(
+        'SourceMissing',
+        'The file is no longer there (moved, renamed or deleted). Put it back, or remove it from the queue.',
+        e,
+      )
+    case 'EACCES':
+    case 'EPERM':
+      return sourceError(
+        'Unreadable',
+        'Upreel is not allowed to read this file. Check its permissions (or the folder’s), then retry.',
+        e,
+      )
+    case 'EISDIR':
+      return sourceError('NotAFile', 'This is a folder, not a file.', e)
+    case 'EIO':
+      return sourceError(
+        'ReadError',
+        'The disk reported an error while reading this file (is the drive still connected?).',
+        e,
+      )
+    default:
+      return isUploadError(e)
+        ? e
+        : sourceError('ReadError', `The file could not be read (${code ?? String(e)}).`, e)
+  }
+}
+
+async function readWhole(
+  files: FileSource,
+  path: string,
+  buf: Buffer,
+  size: number,
+): Promise<Buffer> {
+  const target = size <= buf.length ? buf : Buffer.allocUnsafe(size)
+  const f = await files.open(path)
+  try {
+    let got = 0
+    while (got < size) {
+      const n = await f.read(target, got, size - got, got)
+      if (n === 0) break
+      got += n
+    }
+    return target.subarray(0, got)
+  } finally {
+    await f.close()
+  }
+}

@@ -1,0 +1,495 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { resolve } from 'node:path'
+import { FileJournal } from '../journal/file-journal'
+import type { JournalRecord, ObjectOptions } from '../journal/types'
+import { DEFAULT_KEY_TEMPLATE, DEFAULT_THUMBNAIL_KEY_TEMPLATE } from '../key-template'
+import { nodeFileSource, systemClock } from '../node-adapters'
+import { DEFAULT_PART_SIZE } from '../part-plan'
+import type { Clock, FileSource, MediaPort, ObjectStore } from '../ports'
+import { DEFAULT_RETRY, type RetryOptions } from '../retry'
+import { fingerprintWith } from '../util/fingerprint'
+import type { CleanupReport, EngineApi, HistoryEntry, InterruptedUpload } from './api'
+import { FileUpload, type UploadContext } from './file-upload'
+import { Pacer } from './speed'
+import type { AddFileInput, EngineEvents, UploadSnapshot } from './types'
+import { basename } from 'node:path'
+
+/** Part slots shared by all files: 8 keeps a typical uplink full without starving the disk. */
+export const DEFAULT_CONCURRENCY = 8
+/** Files being prepared (stat, fingerprint, probe, CreateMultipartUpload) at once. */
+const MAX_PREPARING = 2
+
+export interface EngineOptions {
+  store: ObjectStore
+  /** Journal, locks and history live here; the CLI and the app share the app's by default. */
+  stateDir: string
+  files?: FileSource
+  clock?: Clock
+  media?: MediaPort
+  concurrency?: number
+  preferredPartSize?: number
+  keyTemplate?: string
+  thumbnailKeyTemplate?: string
+  objectOptions?: ObjectOptions
+  retry?: Partial<RetryOptions>
+  /** Bytes per second for all transfers together; 0 = unlimited. */
+  bandwidthLimit?: number
+  /** Refuse files that probing says are not videos (needs `media`). Default true. */
+  requireVideo?: boolean
+  /** Runs after each completed upload (processing hook); its failure is a notice, not a failure. */
+  afterComplete?: (s: UploadSnapshot) => Promise<{ notice?: string } | void>
+  log?: (msg: string) => void
+}
+
+/**
+ * The upload engine: a queue of FileUploads sharing one pool of part slots. Files start in queue
+ * order; a file's parts fill free slots before the next file's. Memory is bounded by the buffer
+ * pool: one part-size buffer per slot (plus one for MD5 checks while resuming).
+ */
+export class UploadEngine extends EventEmitter implements EngineApi {
+  private readonly queue: FileUpload[] = []
+  private readonly ctx: UploadContext
+  private readonly journal: FileJournal
+  private slots: number
+  private busySlots = 0
+  private preparing = 0
+  private wakeTimer: NodeJS.Timeout | undefined
+  private wakeAt = Infinity
+  private readonly pacer: Pacer
+  private readonly freeBuffers: Buffer[] = []
+  private closed = false
+  private idleWaiters: (() => void)[] = []
+  private readonly inflight = new Set<Promise<void>>()
+  private pumping = false
+  private pumpAgain = false
+
+  constructor(readonly options: EngineOptions) {
+    super()
+    const clock = options.clock ?? systemClock
+    this.journal = new FileJournal(options.stateDir)
+    this.slots = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY)
+    this.pacer = new Pacer(options.bandwidthLimit ?? 0, clock.now, clock.sleep)
+    this.ctx = {
+      store: options.store,
+      files: options.files ?? nodeFileSource,
+      clock,
+      journal: this.journal,
+      media: options.media,
+      retry: { ...DEFAULT_RETRY, ...options.retry },
+      preferredPartSize: options.preferredPartSize ?? DEFAULT_PART_SIZE,
+      keyTemplate: options.keyTemplate ?? DEFAULT_KEY_TEMPLATE,
+      thumbnailKeyTemplate: options.thumbnailKeyTemplate ?? DEFAULT_THUMBNAIL_KEY_TEMPLATE,
+      objectOptions: options.objectOptions ?? {},
+      requireVideo: options.requireVideo ?? true,
+      afterComplete: options.afterComplete,
+      takeBuffer: (size) => this.takeBuffer(size),
+      giveBuffer: (buf) => this.freeBuffers.length < this.slots + 1 && this.freeBuffers.push(buf),
+      pace: (bytes, signal) =>
+        this.pacer.limited ? this.pacer.take(bytes, signal) : Promise.resolve(),
+      wake: (at) => this.wake(at),
+      emit: (u, kind) => this.emitFor(u, kind),
+      log: options.log ?? (() => undefined),
+    }
+  }
+
+  // ------------------------------------------------------------------ queue API
+
+  async add(files: AddFileInput[]): Promise<UploadSnapshot[]> {
+    this.assertOpen()
+    const out: UploadSnapshot[] = []
+    const records = await this.journal.list()
+    for (const input of files) {
+      const path = resolve(input.path)
+      const existing = this.queue.find(
+        (u) => u.path === path && !['done', 'cancelled', 'failed'].includes(u.status),
+      )
+      if (existing) {
+        out.push(existing.snapshot())
+        continue
+      }
+      // The same file left interrupted by an earlier run (a crash, the CLI): continue it.
+      const earlier = records.find(
+        (r) =>
+          r.source.path === path &&
+          r.destination.id === this.ctx.store.destinationId &&
+          !this.queue.some((u) => u.id === r.id),
+      )
+      const lockedBy = earlier ? await this.journal.lockedBy(earlier.id) : undefined
+      const upload = new FileUpload(this.ctx, {
+        id: earlier && !lockedBy ? earlier.id : randomUUID(),
+        path,
+        relativeDir: input.relativeDir,
+        metadata: input.metadata,
+        record: earlier && !lockedBy ? earlier : undefined,
+      })
+      this.queue.push(upload)
+      this.emitFor(upload)
+      out.push(upload.snapshot())
+    }
+    this.wake()
+    return out
+  }
+
+  list(): UploadSnapshot[] {
+    return this.queue.map((u) => u.snapshot())
+  }
+
+  get(id: string): UploadSnapshot | undefined {
+    return this.find(id)?.snapshot()
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.find(id)?.pause()
+    this.wake()
+  }
+
+  resume(id: string): void {
+    this.find(id)?.requeue()
+  }
+
+  retry(id: string): void {
+    this.find(id)?.requeue()
+  }
+
+  async cancel(id: string): Promise<void> {
+    const u = this.find(id)
+    if (!u) return
+    try {
+      await u.cancel()
+    } finally {
+      this.wake()
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    const u = this.find(id)
+    if (!u) return
+    if (u.status !== 'done' && u.status !== 'cancelled') await u.cancel()
+    this.queue.splice(this.queue.indexOf(u), 1)
+    this.emit('removed', id)
+    this.wake()
+  }
+
+  reorder(ids: string[]): void {
+    const rank = new Map(ids.map((id, i) => [id, i]))
+    const indexed = this.queue.map((u, i) => ({ u, key: rank.get(u.id) ?? ids.length + i }))
+    indexed.sort((a, b) => a.key - b.key)
+    this.queue.splice(0, this.queue.length, ...indexed.map((x) => x.u))
+    for (const u of this.queue) this.emitFor(u)
+    this.wake()
+  }
+
+  async pauseAll(): Promise<void> {
+    await Promise.all(this.queue.map((u) => u.pause()))
+    this.wake()
+  }
+
+  resumeAll(): void {
+    for (const u of this.queue) if (u.status === 'paused') u.requeue()
+  }
+
+  /** The network is back: parts waiting out a retry delay go now. */
+  retryNow(): void {
+    for (const u of this.queue) u.retryNow()
+    this.wake()
+  }
+
+  setConcurrency(slots: number): void {
+    this.slots = Math.max(1, Math.min(64, Math.floor(slots)))
+    this.wake()
+  }
+
+  setBandwidthLimit(bytesPerSecond: number): void {
+    this.pacer.setRate(bytesPerSecond)
+  }
+
+  // ------------------------------------------------------------------ journal API
+
+  async interrupted(): Promise<InterruptedUpload[]> {
+    const records = await this.journal.list()
+    const out: InterruptedUpload[] = []
+    for (const r of records) {
+      if (this.queue.some((u) => u.id === r.id)) continue
+      out.push({
+        id: r.id,
+        path: r.source.path,
+        name: basename(r.source.path),
+        size: r.source.size,
+        bytesDone: r.parts.reduce((s, p) => s + p.size, 0),
+        key: r.key,
+        bucket: r.bucket,
+        destinationLabel: r.destination.label,
+        updatedAt: r.updatedAt,
+        lockedBy: await this.journal.lockedBy(r.id),
+      })
+    }
+    return out
+  }
+
+  async resumeInterrupted(ids?: string[]): Promise<UploadSnapshot[]> {
+    this.assertOpen()
+    const records = await this.journal.list()
+    const out: UploadSnapshot[] = []
+    for (const r of records) {
+      if (ids && !ids.includes(r.id)) continue
+      if (this.queue.some((u) => u.id === r.id)) continue
+      if (await this.journal.lockedBy(r.id)) continue
+      const u = new FileUpload(this.ctx, { id: r.id, path: r.source.path, record: r })
+      this.queue.push(u)
+      this.emitFor(u)
+      out.push(u.snapshot())
+    }
+    this.wake()
+    return out
+  }
+
+  async history(): Promise<HistoryEntry[]> {
+    const entries = await this.journal.history()
+    return entries
+      .map((h) => ({ ...h, name: basename(h.path) }))
+      .sort((a, b) => b.completedAt - a.completedAt)
+  }
+
+  async findDuplicates(path: string): Promise<HistoryEntry[]> {
+    const files = this.ctx.files
+    let stat
+    try {
+      stat = await files.stat(path)
+    } catch {
+      return []
+    }
+    const candidates = (await this.history()).filter(
+      (h) => h.size === stat.size && h.destinationId === this.ctx.store.destinationId,
+    )
+    if (candidates.length === 0) return []
+    const fp = await fingerprintWith(files, path, stat.size)
+    return candidates.filter((h) => h.fingerprint === fp)
+  }
+
+  /**
+   * Aborts what is left behind: journal records not touched for `olderThanMs` (and not held by a
+   * live process), and with `server`, multipart uploads under the prefix that no record here
+   * knows and that were started before the threshold.
+   */
+  async cleanup(opts: {
+    olderThanMs: number
+    server?: boolean
+    prefix?: string
+  }): Promise<CleanupReport> {
+    const now = this.ctx.clock.now()
+    const report: CleanupReport = { journalRecords: [], serverUploads: [] }
+    const store = this.ctx.store
+    const records = await this.journal.list()
+    const known = new Set<string>()
+    for (const r of records) {
+      if (r.uploadId) known.add(r.uploadId)
+      const stale = now - r.updatedAt >= opts.olderThanMs
+      if (!stale || this.queue.some((u) => u.id === r.id) || (await this.journal.lockedBy(r.id)))
+        continue
+      let aborted = false
+      if (r.uploadId && r.destination.id === store.destinationId) {
+        try {
+          await store.abort({ key: r.key, uploadId: r.uploadId })
+          aborted = true
+        } catch {
+          continue // keep the record: it is the only pointer to what is left on the server
+        }
+      }
+      await this.journal.remove(r.id)
+      known.delete(r.uploadId ?? '')
+      report.journalRecords.push({ id: r.id, path: r.source.path, key: r.key, aborted })
+    }
+    if (opts.server) {
+      if (!store.listMultipartUploads) {
+        throw new Error('This destination cannot list incomplete uploads (backend mode).')
+      }
+      for (const u of this.queue) {
+        const id = u.snapshot()
+        if (id.key) known.add(id.key)
+      }
+      const prefix = opts.prefix ?? staticPrefix(this.ctx.keyTemplate)
+      for (const up of await store.listMultipartUploads(prefix)) {
+        if (known.has(up.uploadId)) continue
+        if (up.initiated && now - up.initiated.getTime() < opts.olderThanMs) continue
+        try {
+          await store.abort({ key: up.key, uploadId: up.uploadId })
+          report.serverUploads.push({ key: up.key, uploadId: up.uploadId, aborted: true })
+        } catch (e) {
+          report.serverUploads.push({
+            key: up.key,
+            uploadId: up.uploadId,
+            aborted: false,
+            error: e instanceof Error ? e.message : String(e),
+          })
+        }
+      }
+    }
+    return report
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve()
+    return new Promise((res) => this.idleWaiters.push(res))
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.wakeTimer)
+    await Promise.all(this.queue.map((u) => u.detach()))
+    await Promise.allSettled([...this.inflight])
+    this.freeBuffers.length = 0
+    for (const w of this.idleWaiters.splice(0)) w()
+  }
+
+  /** Journal records of this state dir (tests, the CLI's list). */
+  records(): Promise<JournalRecord[]> {
+    return this.journal.list()
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private wake(at?: number) {
+    if (this.closed) return
+    if (at !== undefined && at > this.ctx.clock.now()) {
+      if (at < this.wakeAt) {
+        clearTimeout(this.wakeTimer)
+        this.wakeAt = at
+        this.wakeTimer = setTimeout(
+          () => {
+            this.wakeAt = Infinity
+            this.pump()
+          },
+          Math.max(0, at - this.ctx.clock.now()),
+        )
+      }
+      return
+    }
+    queueMicrotask(() => this.pump())
+  }
+
+  /** Fills free slots from the queue in order, and prepares the next files when slots would idle. */
+  private pump() {
+    if (this.closed) return
+    if (this.pumping) {
+      this.pumpAgain = true
+      return
+    }
+    this.pumping = true
+    try {
+      do {
+        this.pumpAgain = false
+        const now = this.ctx.clock.now()
+        for (const u of this.queue) {
+          while (this.busySlots < this.slots) {
+            const p = u.startNextPart(now)
+            if (!p) break
+            this.busySlots++
+            this.track(
+              p.finally(() => {
+                this.busySlots--
+                this.wake()
+              }),
+            )
+          }
+          if (this.busySlots >= this.slots) break
+        }
+        // Prepare upcoming files only when the ready parts can't fill the free slots.
+        let ready = 0
+        for (const u of this.queue) ready += u.readyParts(now)
+        for (const u of this.queue) {
+          if (this.preparing >= MAX_PREPARING || this.busySlots + ready >= this.slots) break
+          if (u.status !== 'queued') continue
+          this.preparing++
+          ready += 1
+          this.track(
+            u.prepare().finally(() => {
+              this.preparing--
+              this.wake()
+            }),
+          )
+        }
+        let next: number | undefined
+        for (const u of this.queue) {
+          const w = u.nextWake()
+          if (w !== undefined && w > now && (next === undefined || w < next)) next = w
+        }
+        if (next !== undefined) this.wake(next)
+      } while (this.pumpAgain)
+    } finally {
+      this.pumping = false
+    }
+    this.checkIdle()
+  }
+
+  private track(p: Promise<void>) {
+    this.inflight.add(p)
+    void p.finally(() => this.inflight.delete(p))
+  }
+
+  private isIdle() {
+    return this.queue.every((u) => !u.isActive && u.status !== 'queued')
+  }
+
+  private idleEmitted = true
+
+  private checkIdle() {
+    if (!this.isIdle()) {
+      this.idleEmitted = false
+      return
+    }
+    for (const w of this.idleWaiters.splice(0)) w()
+    if (!this.idleEmitted) {
+      this.idleEmitted = true
+      this.emit('idle')
+    }
+  }
+
+  private emitFor(u: FileUpload, kind?: 'completed' | 'failed' | 'cancelled') {
+    const snap = u.snapshot()
+    this.emit('changed', snap)
+    if (kind) this.emit(kind, snap)
+    if (kind || !u.isActive) queueMicrotask(() => this.checkIdleSoon())
+  }
+
+  private checkIdleSoon() {
+    if (!this.pumping) this.checkIdle()
+  }
+
+  private takeBuffer(size: number): Buffer {
+    const i = this.freeBuffers.findIndex((b) => b.length >= size)
+    if (i >= 0) return this.freeBuffers.splice(i, 1)[0]!
+    return Buffer.allocUnsafe(size)
+  }
+
+  private find(id: string) {
+    return this.queue.find((u) => u.id === id)
+  }
+
+  private assertOpen() {
+    if (this.closed) throw new Error('the engine is closed')
+  }
+
+  override on<E extends keyof EngineEvents>(
+    event: E,
+    listener: (...args: EngineEvents[E]) => void,
+  ): this {
+    return super.on(event, listener as (...args: unknown[]) => void)
+  }
+
+  override off<E extends keyof EngineEvents>(
+    event: E,
+    listener: (...args: EngineEvents[E]) => void,
+  ): this {
+    return super.off(event, listener as (...args: unknown[]) => void)
+  }
+}
+
+/** The literal start of a key template ('videos/' for 'videos/{uuid}/{filename}'). */
+export function staticPrefix(template: string): string {
+  const i = template.indexOf('{')
+  return i < 0 ? template : template.slice(0, i)
+}

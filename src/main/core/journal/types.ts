@@ -1,0 +1,65 @@
+import type { MediaInfo } from '../engine/types'
+
+export interface JournalPart {
+  /** Part number, 1-based. */
+  n: number
+  /** Unquoted ETag the server returned. */
+  etag: string
+  /** Hex MD5 of the part's bytes as read locally. */
+  md5: string
+  size: number
+}
+
+export interface ObjectOptions {
+  acl?: 'private' | 'public-read'
+  sse?: 'AES256' | 'aws:kms'
+  kmsKeyId?: string
+  storageClass?: string
+}
+
+/** Everything needed to resume an upload in another process, after a crash or a reboot. */
+export interface JournalRecord {
+  v: 1
+  id: string
+  source: {
+    path: string
+    size: number
+    mtimeMs: number
+    /** sha256 of size + first MiB + last MiB (util/fingerprint.ts). */
+    fingerprint: string
+  }
+  relativeDir: string
+  destination: { id: string; label: string }
+  bucket: string
+  /** The key as created (a backend may have chosen it). */
+  key: string
+  /** Absent for a single-request upload (nothing to resume on the server). */
+  uploadId?: string
+  partSize: number
+  partCount: number
+  contentType: string
+  metadata: Record<string, string>
+  options: ObjectOptions
+  media?: MediaInfo
+  /** Why the last run stopped: 'active' means the process died while driving it. */
+  status: 'active' | 'paused' | 'failed'
+  error?: { code: string; message: string }
+  parts: JournalPart[]
+  createdAt: number
+  updatedAt: number
+}
+
+export interface HistoryRecord {
+  id: string
+  path: string
+  size: number
+  fingerprint: string
+  destinationId: string
+  destinationLabel: string
+  bucket: string
+  key: string
+  etag?: string
+  location?: string
+  thumbnailKey?: string
+  completedAt: number
+}
