@@ -4,6 +4,7 @@
  * The connection is handed to tests through vitest's provide/inject (see ./s3.ts).
  */
 import { execFile } from 'node:child_process'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import 'vitest'
@@ -13,6 +14,7 @@ import type { S3TestServer } from './s3-env'
 const run = promisify(execFile)
 const root = resolve(__dirname, '../..')
 const dataDir = resolve(root, '.s3-test-data')
+const usersDir = resolve(dataDir, 'users')
 const ports = {
   SWIFT_S3_PORT: process.env.SWIFT_S3_PORT ?? '18080',
   SWIFT_S3_BACKEND_PORT: process.env.SWIFT_S3_BACKEND_PORT ?? '16200',
@@ -25,11 +27,29 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('s3', await startS3())
 }
 
+/**
+ * Several test runs (developers, agents) may share one server: each registers its pid under
+ * users/, and the last one out stops the server.
+ */
 export async function teardown(): Promise<void> {
-  if (startedHere && process.env.UPREEL_KEEP_S3 !== '1') {
+  if (!startedHere) return
+  await rm(resolve(usersDir, String(process.pid)), { force: true })
+  const others = (await readdir(usersDir).catch(() => [] as string[])).filter((p) =>
+    alive(Number(p)),
+  )
+  if (others.length === 0 && process.env.UPREEL_KEEP_S3 !== '1') {
     await run('bash', [resolve(root, 'test/s3-server/stop-swift-s3.sh'), dataDir], {
       env: { ...process.env, ...ports },
     })
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
   }
 }
 
