@@ -286,11 +286,12 @@ describe('reference backend: authentication and ownership', () => {
       ['GET', '/s3/params?filename=a.mp4&type=video/mp4'],
     ]
     for (const [method, path, body] of routes) {
-      for (const headers of [
+      const variants: Record<string, string>[] = [
         {},
         { Authorization: 'Bearer not-a-valid-token-at-all' },
         { Authorization: ALICE_TOKEN },
-      ]) {
+      ]
+      for (const headers of variants) {
         const res = await call(method, path, { user: null, body, headers })
         expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401)
         expect(typeof res.body.error).toBe('string')
