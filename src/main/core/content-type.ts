@@ -49,3 +49,32 @@ export function decodeMetadataValue(value: string): string {
   const m = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i.exec(value)
   return m ? Buffer.from(m[1]!, 'base64').toString('utf8') : value
 }
+
+/** Extensions treated as video before probing (probing has the last word). */
+export const VIDEO_EXTENSIONS = [
+  'mp4',
+  'm4v',
+  'mov',
+  'qt',
+  'mkv',
+  'webm',
+  'avi',
+  'mxf',
+  'mts',
+  'm2ts',
+  'ts',
+  'wmv',
+  'flv',
+  '3gp',
+  '3g2',
+  'mpg',
+  'mpeg',
+  'ogv',
+  'braw',
+  'r3d',
+  'dv',
+]
+
+export function hasVideoExtension(path: string): boolean {
+  return VIDEO_EXTENSIONS.includes(extname(path).slice(1).toLowerCase())
+}

@@ -63,6 +63,8 @@ export interface EngineApi {
   interrupted(): Promise<InterruptedUpload[]>
   /** Queue interrupted uploads again (all when ids is omitted); they continue from the journal. */
   resumeInterrupted(ids?: string[]): Promise<UploadSnapshot[]>
+  /** Aborts an interrupted upload on the server and forgets its record. */
+  abortInterrupted(id: string): Promise<void>
   history(): Promise<HistoryEntry[]>
   /** Completed uploads of the same file content to the same destination. */
   findDuplicates(path: string): Promise<HistoryEntry[]>

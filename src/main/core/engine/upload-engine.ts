@@ -244,6 +244,17 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     return out
   }
 
+  /** Aborts an interrupted upload on the server and forgets its record (CLI `abort`). */
+  async abortInterrupted(id: string): Promise<void> {
+    const r = (await this.journal.list()).find((x) => x.id === id)
+    if (!r) return
+    const u = new FileUpload(this.ctx, { id: r.id, path: r.source.path, record: r })
+    if (r.uploadId && r.destination.id !== this.ctx.store.destinationId) {
+      throw new Error(`it was started to ${r.destination.label}; pass that destination to abort it`)
+    }
+    await u.cancel()
+  }
+
   async history(): Promise<HistoryEntry[]> {
     const entries = await this.journal.history()
     return entries

@@ -21,7 +21,7 @@ const S3_ERRORS: Record<string, { message: string; retryable: boolean }> = {
   },
   SignatureDoesNotMatch: {
     message:
-      'The secret key does not match the access key. Check the secret access key in Settings (or AWS_SECRET_ACCESS_KEY).',
+      'The storage rejected the request signature: the secret access key does not match the access key ID. Check both in Settings (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).',
     retryable: false,
   },
   RequestTimeTooSkewed: {

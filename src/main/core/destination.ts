@@ -1,0 +1,210 @@
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+} from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { isUploadError } from './errors'
+import type { ObjectStore } from './ports'
+import { DirectS3Store, toUploadError } from './s3/direct-store'
+
+export interface S3Destination {
+  mode: 's3'
+  bucket: string
+  region: string
+  endpoint?: string
+  forcePathStyle?: boolean
+  /** Omitted: the AWS default chain (env, AWS_PROFILE, shared config/credentials files, SSO). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+}
+
+export interface BackendDestination {
+  mode: 'backend'
+  /** Base URL of a Companion-compatible backend (routes under {url}/s3/…). */
+  url: string
+  headers?: Record<string, string>
+  /** Optional processing hook POSTed after each completed upload. */
+  hookUrl?: string
+}
+
+export type Destination = S3Destination | BackendDestination
+
+/** Where uploads go, built from the destination settings. */
+export async function createObjectStore(dest: Destination): Promise<ObjectStore> {
+  if (dest.mode === 's3') {
+    return new DirectS3Store({
+      bucket: dest.bucket,
+      region: dest.region,
+      endpoint: dest.endpoint,
+      forcePathStyle: dest.forcePathStyle,
+      credentials: dest.credentials,
+    })
+  }
+  const { createCompanionStore } = await import('./backend/companion-store')
+  return createCompanionStore({ baseUrl: dest.url, headers: dest.headers })
+}
+
+function truthy(v: string | undefined): boolean | undefined {
+  if (v === undefined || v === '') return undefined
+  return /^(1|true|yes|on)$/i.test(v)
+}
+
+/**
+ * A destination from the environment: the standard AWS variables plus the names the seed platforms
+ * use. UPREEL_BACKEND_URL selects backend mode.
+ */
+export function destinationFromEnv(env: NodeJS.ProcessEnv = process.env): Destination | undefined {
+  if (env.UPREEL_BACKEND_URL) {
+    const headers: Record<string, string> = {}
+    if (env.UPREEL_BACKEND_TOKEN) headers.Authorization = `Bearer ${env.UPREEL_BACKEND_TOKEN}`
+    return {
+      mode: 'backend',
+      url: env.UPREEL_BACKEND_URL,
+      headers,
+      hookUrl: env.UPREEL_HOOK_URL || undefined,
+    }
+  }
+  const bucket = env.UPREEL_BUCKET || env.AWS_S3_BUCKET || env.S3_BUCKET_NAME || env.S3_BUCKET
+  if (!bucket) return undefined
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || env.S3_ENDPOINT || undefined
+  return {
+    mode: 's3',
+    bucket,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    endpoint,
+    // S3-compatible servers (MinIO, Swift, Ceph) mostly need path-style; AWS prefers virtual-host.
+    forcePathStyle: truthy(env.AWS_S3_FORCE_PATH_STYLE ?? env.S3_FORCE_PATH_STYLE) ?? !!endpoint,
+  }
+}
+
+export interface ConnectionCheck {
+  ok: boolean
+  message: string
+  advice: string[]
+}
+
+/**
+ * "Test connection": can we reach the destination and is it set up well? Failures in plain words;
+ * advice for what works but could be better (no lifecycle rule for incomplete uploads).
+ */
+export async function testConnection(dest: Destination): Promise<ConnectionCheck> {
+  if (dest.mode === 'backend') return testBackend(dest)
+  const store = new DirectS3Store({
+    bucket: dest.bucket,
+    region: dest.region,
+    endpoint: dest.endpoint,
+    forcePathStyle: dest.forcePathStyle,
+    credentials: dest.credentials,
+  })
+  try {
+    try {
+      await store.client.send(new HeadBucketCommand({ Bucket: dest.bucket }))
+    } catch (e) {
+      const err = toUploadError(e, 'HeadBucket')
+      return {
+        ok: false,
+        message: isUploadError(err) ? err.message : String(err),
+        advice: [],
+      }
+    }
+    const advice: string[] = []
+    try {
+      const lc = await store.client.send(
+        new GetBucketLifecycleConfigurationCommand({ Bucket: dest.bucket }),
+      )
+      const has = (lc.Rules ?? []).some(
+        (r) => r.Status === 'Enabled' && r.AbortIncompleteMultipartUpload?.DaysAfterInitiation,
+      )
+      if (!has) advice.push(lifecycleAdvice)
+    } catch (e) {
+      const name = (e as { name?: string }).name
+      if (name === 'NoSuchLifecycleConfiguration') advice.push(lifecycleAdvice)
+      else
+        advice.push(
+          'Upreel could not read the bucket lifecycle rules (not allowed, or not supported by this server). ' +
+            lifecycleAdvice,
+        )
+    }
+    return { ok: true, message: `Connected to ${store.label}.`, advice }
+  } finally {
+    store.destroy()
+  }
+}
+
+const lifecycleAdvice =
+  'Add a lifecycle rule "AbortIncompleteMultipartUpload after 7 days" to the bucket, so uploads abandoned on other machines never keep costing storage.'
+
+async function testBackend(dest: BackendDestination): Promise<ConnectionCheck> {
+  const base = dest.url.replace(/\/+$/, '')
+  try {
+    const res = await fetch(`${base}/health`, {
+      headers: dest.headers,
+      signal: AbortSignal.timeout(10_000),
+    })
+    if (res.ok)
+      return { ok: true, message: `Connected to the upload server at ${base}.`, advice: [] }
+    if (res.status === 401) {
+      return {
+        ok: false,
+        message: 'The upload server did not accept your sign-in (token missing or wrong).',
+        advice: [],
+      }
+    }
+    if (res.status === 404) {
+      // Companion itself has no /health: any JSON answer from its S3 routes proves it is there.
+      const probe = await fetch(`${base}/s3/multipart`, {
+        method: 'POST',
+        headers: { ...dest.headers, 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(10_000),
+      })
+      if (probe.status === 400 || probe.status === 401 || probe.status === 403) {
+        return {
+          ok: probe.status === 400,
+          message:
+            probe.status === 400
+              ? `Connected to the upload server at ${base}.`
+              : 'The upload server did not accept your sign-in (token missing or wrong).',
+          advice: [],
+        }
+      }
+    }
+    return {
+      ok: false,
+      message: `The upload server answered HTTP ${res.status}. Check the URL in Settings.`,
+      advice: [],
+    }
+  } catch (e) {
+    return {
+      ok: false,
+      message: `The upload server at ${base} cannot be reached (${(e as Error).message}). Check the URL and your network.`,
+      advice: [],
+    }
+  }
+}
+
+/** A time-limited download link for a finished upload (direct mode: SigV4 allows up to 7 days). */
+export async function presignGetUrl(
+  dest: Destination,
+  key: string,
+  hours: number,
+): Promise<string> {
+  if (dest.mode !== 's3') {
+    throw new Error(
+      'Download links need direct S3 access; ask the upload server for a link instead.',
+    )
+  }
+  const store = new DirectS3Store({ ...dest })
+  try {
+    const seconds = Math.max(60, Math.min(7 * 24 * 3600, Math.round(hours * 3600)))
+    return await getSignedUrl(
+      store.client,
+      new GetObjectCommand({ Bucket: dest.bucket, Key: key }),
+      {
+        expiresIn: seconds,
+      },
+    )
+  } finally {
+    store.destroy()
+  }
+}
