@@ -64,14 +64,26 @@ export async function startS3(): Promise<S3TestServer> {
       external: true,
     }
   }
-  const { stdout } = await run(
-    'bash',
-    [resolve(root, 'test/s3-server/start-swift-s3.sh'), dataDir],
-    {
-      env: { ...process.env, ...ports },
-      timeout: 300_000,
-    },
-  )
+  let stdout: string
+  const script = resolve(root, 'test/s3-server/start-swift-s3.sh')
+  for (let attempt = 0; ; attempt++) {
+    try {
+      ;({ stdout } = await run('bash', [script, dataDir], {
+        env: { ...process.env, ...ports },
+        timeout: 300_000,
+      }))
+      break
+    } catch (e) {
+      // Another run is starting the same server right now: wait until it is healthy, then reuse it.
+      if (attempt < 30 && /already in use/.test(String((e as { stderr?: string }).stderr))) {
+        await new Promise((r) => setTimeout(r, 1000))
+        continue
+      }
+      throw e
+    }
+  }
+  await mkdir(usersDir, { recursive: true })
+  await writeFile(resolve(usersDir, String(process.pid)), '')
   startedHere = true
   const info = Object.fromEntries(
     stdout
