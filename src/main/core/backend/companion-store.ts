@@ -365,14 +365,18 @@ export class CompanionStore implements ObjectStore {
 
   /** A URL signed ahead, if it is still young and far enough from its expiry; used once. */
   private take(st: UploadSigning, partNumber: number): SignedUrl | undefined {
-    const u = st.ready.get(partNumber)
-    if (!u) return undefined
-    st.ready.delete(partNumber)
     const now = this.now()
-    const margin = Math.min(this.expiryMarginMs, u.lifetimeMs / 4)
-    if (now >= u.expiresAt - margin || now - u.signedAt > this.maxUrlAgeMs || now < u.signedAt)
-      return undefined
+    // URLs signed together age together: drop every stale one, so the next window re-signs them.
+    for (const [n, u] of st.ready) if (!this.usable(u, now)) st.ready.delete(n)
+    const u = st.ready.get(partNumber)
+    st.ready.delete(partNumber)
     return u
+  }
+
+  private usable(u: SignedUrl, now: number): boolean {
+    const margin = Math.min(this.expiryMarginMs, u.lifetimeMs / 4)
+    // now < signedAt: the clock went back; the URL's age is unknown.
+    return now < u.expiresAt - margin && now - u.signedAt <= this.maxUrlAgeMs && now >= u.signedAt
   }
 
   private issue(st: UploadSigning, partNumber: number, u: SignedUrl): SignedPartRequest {
