@@ -144,7 +144,7 @@ describe('CompanionStore against the reference backend', () => {
       expect(stale.expiresAt).toBeLessThanOrEqual(Date.now() + 2000)
       // The only way to get an expired URL is to let time pass: wait for its expiry plus 1.5 s
       // of tolerance for the two clocks (ours and the S3 server's).
-      await new Promise((r) => setTimeout(r, stale.expiresAt - Date.now() + 1500))
+      await new Promise((r) => setTimeout(r, stale.expiresAt! - Date.now() + 1500))
       const body1 = data.subarray(0, 5 * MiB)
       const refused = await rejection(
         putPart({
