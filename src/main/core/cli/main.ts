@@ -251,6 +251,9 @@ function mediaMetadata(s: UploadSnapshot): Record<string, string> {
 async function upload(paths: string[], values: Values, io: CliIo): Promise<number> {
   if (paths.length === 0) throw new UsageError('upload needs at least one file or folder')
   const dest = destinationFrom(values, io.env)
+  const store = await createObjectStore(dest)
+  // Options are checked before anything is scanned, so a typo is a usage error (exit 2).
+  const engine = await makeEngine(values, io, store, dest)
   const scan = await scanInputs(paths, { allFileTypes: !!values['all-files'] })
   for (const s of scan.skipped) {
     if (values.json) io.out(JSON.stringify({ type: 'skipped', path: s.path, reason: s.reason }))
@@ -258,10 +261,10 @@ async function upload(paths: string[], values: Values, io: CliIo): Promise<numbe
   }
   if (scan.files.length === 0) {
     io.err('upreel: nothing to upload')
-    return scan.skipped.length ? 1 : 2
+    await engine.close()
+    store.destroy?.()
+    return 1
   }
-  const store = await createObjectStore(dest)
-  const engine = await makeEngine(values, io, store, dest)
   await engine.add(scan.files)
   return drive(engine, store, values, io)
 }

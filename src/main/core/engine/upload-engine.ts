@@ -322,7 +322,14 @@ export class UploadEngine extends EventEmitter implements EngineApi {
       const prefix = opts.prefix ?? staticPrefix(this.ctx.keyTemplate)
       for (const up of await store.listMultipartUploads(prefix)) {
         if (known.has(up.uploadId)) continue
-        if (up.initiated && now - up.initiated.getTime() < opts.olderThanMs) continue
+        // Server clocks run a little ahead or behind ours: 0 means "all", whatever they say.
+        if (
+          opts.olderThanMs > 0 &&
+          up.initiated &&
+          now - up.initiated.getTime() < opts.olderThanMs
+        ) {
+          continue
+        }
         try {
           await store.abort({ key: up.key, uploadId: up.uploadId })
           report.serverUploads.push({ key: up.key, uploadId: up.uploadId, aborted: true })

@@ -1,0 +1,236 @@
+import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseLog } from '../../src/main/core/journal/file-journal'
+import { jsonLines, spawnCli } from '../support/cli'
+import { randomFile, tempDir } from '../support/engine'
+import { S3Proxy } from '../support/proxy'
+import {
+  freshBucket,
+  openUploads,
+  sha256OfFile,
+  sha256OfObject,
+  testClient,
+  testServer,
+} from '../support/s3'
+
+const MiB = 1024 * 1024
+
+async function journalParts(stateDir: string): Promise<Map<string, Set<number>>> {
+  const out = new Map<string, Set<number>>()
+  const dir = join(stateDir, 'uploads')
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.endsWith('.jsonl')) continue
+    const parsed = parseLog(await readFile(join(dir, name), 'utf8'))
+    // A kill at any instant must leave a journal that loads.
+    expect(parsed, name).toBeDefined()
+    out.set(parsed!.record.uploadId ?? '', new Set(parsed!.record.parts.map((p) => p.n)))
+  }
+  return out
+}
+
+/** Polls the journal (bounded) until at least `n` parts are recorded in it. */
+async function untilJournaled(stateDir: string, n: number, deadlineMs = 60_000) {
+  const end = Date.now() + deadlineMs
+  for (;;) {
+    const parts = [...(await journalParts(stateDir).catch(() => new Map())).values()]
+    if (parts.reduce((s, p) => s + p.size, 0) >= n) return
+    if (Date.now() > end) throw new Error(`journal never reached ${n} parts`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+describe('upreel CLI', () => {
+  const client = testClient()
+  let bucket: string
+  let tmp: Awaited<ReturnType<typeof tempDir>>
+  let proxy: S3Proxy
+  let endpoint: string
+
+  beforeAll(async () => {
+    bucket = await freshBucket(client)
+    tmp = await tempDir()
+    proxy = new S3Proxy(testServer().endpoint)
+    endpoint = await proxy.start()
+  })
+  afterAll(async () => {
+    await proxy.stop()
+    await tmp.cleanup()
+  })
+
+  it('prints one JSON object per line and exits 1 when any file failed, 0 when all completed', async () => {
+    const good = await randomFile(join(tmp.dir, 'good clip.mp4'), 7 * MiB)
+    const empty = join(tmp.dir, 'empty.mp4')
+    await writeFile(empty, '')
+    const state = join(tmp.dir, 'state-json')
+    const common = [
+      '--bucket',
+      bucket,
+      '--endpoint',
+      endpoint,
+      '--state-dir',
+      state,
+      '--json',
+      '--no-media',
+      '--part-size',
+      '5MiB',
+    ]
+    const mixed = await spawnCli(['upload', good, empty, ...common]).output
+    expect(mixed.code, mixed.stderr).toBe(1)
+    const lines = jsonLines(mixed.stdout)
+    const completed = lines.find((l) => l.type === 'completed')!
+    expect(completed).toMatchObject({ path: good, bucket, size: 7 * MiB })
+    expect(completed.etag).toMatch(/^[0-9a-f]{32}-2$/)
+    expect(await sha256OfObject(client, bucket, completed.key as string)).toBe(
+      await sha256OfFile(good),
+    )
+    const failed = lines.find((l) => l.type === 'failed')!
+    expect(failed).toMatchObject({ path: empty, code: 'FileEmpty' })
+    expect(failed.error).toMatch(/empty \(0 bytes\)/)
+
+    const ok = await spawnCli(['upload', good, ...common]).output
+    expect(ok.code, ok.stderr).toBe(0)
+  })
+
+  it('exits 2 on a usage error', async () => {
+    const r = await spawnCli([
+      'upload',
+      '--bucket',
+      bucket,
+      '--concurrency',
+      'lots',
+      join(tmp.dir, 'x.mp4'),
+    ]).output
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--concurrency must be 1 to 64/)
+    expect((await spawnCli(['frobnicate']).output).code).toBe(2)
+  })
+
+  it('survives SIGKILL at random moments: resumes every time, sends no finished part again, leaves nothing behind', async () => {
+    const file = await randomFile(join(tmp.dir, 'crash.mp4'), 200 * MiB)
+    const state = join(tmp.dir, 'state-crash')
+    const common = [
+      '--endpoint',
+      endpoint,
+      '--bucket',
+      bucket,
+      '--state-dir',
+      state,
+      '--json',
+      '--no-media',
+      '--part-size',
+      '5MiB',
+      '--concurrency',
+      '4',
+      '--limit-rate',
+      '50MiB',
+    ]
+    const kills: { mark: number; journaled: Map<string, Set<number>> }[] = []
+    let journaledBefore = 0
+    for (let i = 0; i < 4; i++) {
+      const child = spawnCli(i === 0 ? ['upload', file, ...common] : ['resume', ...common])
+      await untilJournaled(state, journaledBefore + 2)
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)))
+      child.kill('SIGKILL')
+      const out = await child.output
+      expect(out.signal).toBe('SIGKILL')
+      const journaled = await journalParts(state)
+      journaledBefore = [...journaled.values()].reduce((s, p) => s + p.size, 0)
+      kills.push({ mark: proxy.requests.length, journaled })
+    }
+    const last = await spawnCli(['resume', ...common]).output
+    expect(last.code, last.stderr).toBe(0)
+    const completed = jsonLines(last.stdout).find((l) => l.type === 'completed')!
+    expect(completed.resumed).toBe(true)
+    expect(await sha256OfObject(client, bucket, completed.key as string)).toBe(
+      await sha256OfFile(file),
+    )
+    expect(await openUploads(client, bucket)).toEqual([])
+    expect(
+      await readdir(join(state, 'uploads')).then((f) => f.filter((n) => n.endsWith('.jsonl'))),
+    ).toEqual([])
+    for (const k of kills) {
+      const resent = proxy.requests
+        .slice(k.mark)
+        .filter(
+          (r) =>
+            r.method === 'PUT' &&
+            r.partNumber &&
+            k.journaled.get(r.uploadId ?? '')?.has(r.partNumber),
+        )
+      expect(resent).toEqual([])
+    }
+  })
+
+  it('SIGINT pauses cleanly; list shows the upload; abort removes it from the server', async () => {
+    const file = await randomFile(join(tmp.dir, 'sigint.mp4'), 60 * MiB)
+    const state = join(tmp.dir, 'state-sigint')
+    const common = [
+      '--endpoint',
+      endpoint,
+      '--bucket',
+      bucket,
+      '--state-dir',
+      state,
+      '--no-media',
+      '--part-size',
+      '5MiB',
+      '--limit-rate',
+      '20MiB',
+    ]
+    const child = spawnCli(['upload', file, ...common])
+    await untilJournaled(state, 2)
+    child.kill('SIGINT')
+    const out = await child.output
+    expect(out.code, out.stderr).toBe(130)
+    expect(out.stderr).toMatch(/pausing/)
+    const [rec] = await readdir(join(state, 'uploads')).then((n) =>
+      n.filter((x) => x.endsWith('.jsonl')),
+    )
+    const parsed = parseLog(await readFile(join(state, 'uploads', rec!), 'utf8'))!
+    expect(['paused', 'active']).toContain(parsed.record.status)
+    expect(parsed.torn).toBe(false)
+
+    const listed = await spawnCli(['list', '--state-dir', state, '--json']).output
+    const entries = jsonLines(listed.stdout)
+    expect(entries).toHaveLength(1)
+    expect(entries[0]).toMatchObject({ type: 'interrupted', id: parsed.record.id, path: file })
+    expect(await openUploads(client, bucket, parsed.record.key)).toHaveLength(1)
+
+    const aborted = await spawnCli(['abort', parsed.record.id, ...common]).output
+    expect(aborted.code, aborted.stderr).toBe(0)
+    expect(await openUploads(client, bucket, parsed.record.key)).toEqual([])
+    const after = await spawnCli(['list', '--state-dir', state, '--json']).output
+    expect(jsonLines(after.stdout)).toEqual([])
+  })
+
+  it('cleanup --server aborts multipart uploads under the prefix that no record knows', async () => {
+    const orphan = await client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'videos/orphan-from-elsewhere/x.mp4',
+      }),
+    )
+    const state = join(tmp.dir, 'state-cleanup')
+    const r = await spawnCli([
+      'cleanup',
+      '--older-than',
+      '0s',
+      '--server',
+      '--endpoint',
+      endpoint,
+      '--bucket',
+      bucket,
+      '--state-dir',
+      state,
+      '--json',
+    ]).output
+    expect(r.code, r.stderr).toBe(0)
+    const lines = jsonLines(r.stdout)
+    expect(lines).toContainEqual(
+      expect.objectContaining({ type: 'server-upload', uploadId: orphan.UploadId, aborted: true }),
+    )
+    expect(await openUploads(client, bucket, 'videos/orphan-from-elsewhere/')).toEqual([])
+  })
+})
