@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import {
+  DEFAULT_KEY_TEMPLATE,
+  DEFAULT_THUMBNAIL_KEY_TEMPLATE,
+  renderKey,
+  unknownTemplateVariables,
+} from '../../src/main/core/key-template'
+import {
+  decodeMetadataValue,
+  encodeMetadataValue,
+  contentTypeFor,
+} from '../../src/main/core/content-type'
+
+const now = new Date('2026-11-21T10:00:00Z')
+
+describe('key templates', () => {
+  it('renders every variable', () => {
+    expect(
+      renderKey('{date}/{relativeDir}/{uuid}/{basename}.{ext} ({filename})', {
+        filename: 'clip été.MP4',
+        relativeDir: 'shoot/day 1',
+        uuid: 'u-1',
+        now,
+      }),
+    ).toBe('2026-11-21/shoot/day 1/u-1/clip été.MP4 (clip été.MP4)')
+  })
+
+  it('defaults to videos/{uuid}/{filename} with a fresh uuid', () => {
+    const a = renderKey(DEFAULT_KEY_TEMPLATE, { filename: 'a.mp4' })
+    const b = renderKey(DEFAULT_KEY_TEMPLATE, { filename: 'a.mp4' })
+    expect(a).toMatch(/^videos\/[0-9a-f-]{36}\/a\.mp4$/)
+    expect(a).not.toBe(b)
+  })
+
+  it('collapses empty segments, backslashes and dot segments', () => {
+    expect(renderKey('up/{relativeDir}/{filename}', { filename: 'a.mp4', relativeDir: '' })).toBe(
+      'up/a.mp4',
+    )
+    expect(
+      renderKey('/{relativeDir}/{filename}', { filename: 'a.mp4', relativeDir: 'x\\..\\y' }),
+    ).toBe('x/y/a.mp4')
+  })
+
+  it('puts the thumbnail beside the video by default and can reproduce the seeds layout', () => {
+    expect(
+      renderKey(DEFAULT_THUMBNAIL_KEY_TEMPLATE, { filename: 'a.mp4', key: 'videos/u/a.mp4' }),
+    ).toBe('videos/u/thumbnail.jpg')
+    const video = renderKey('stories/{uuid}/original.{ext}', { filename: 'a.mp4', uuid: '42' })
+    expect(video).toBe('stories/42/original.mp4')
+    expect(renderKey('{dir}/thumbnail.jpg', { filename: 'a.mp4', key: video })).toBe(
+      'stories/42/thumbnail.jpg',
+    )
+  })
+
+  it('reports unknown variables and leaves them untouched', () => {
+    expect(unknownTemplateVariables('{uuid}/{nope}/{filename}')).toEqual(['nope'])
+    expect(renderKey('{nope}/{filename}', { filename: 'a' })).toBe('{nope}/a')
+  })
+})
+
+describe('metadata and content types', () => {
+  it('encodes non-ASCII metadata as RFC 2047 and round-trips it', () => {
+    expect(encodeMetadataValue('plain name.mp4')).toBe('plain name.mp4')
+    const enc = encodeMetadataValue('clip été 🎬.mp4')
+    expect(enc).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/)
+    expect(decodeMetadataValue(enc)).toBe('clip été 🎬.mp4')
+  })
+
+  it('derives Content-Type from the extension', () => {
+    expect(contentTypeFor('/a/B.MOV')).toBe('video/quicktime')
+    expect(contentTypeFor('x.mkv')).toBe('video/x-matroska')
+    expect(contentTypeFor('x.unknown')).toBe('application/octet-stream')
+  })
+})
