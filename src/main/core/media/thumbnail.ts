@@ -1,0 +1,231 @@
+/**
+ * thumbnail(): the poster JPEG, one ffmpeg process per try.
+ *
+ * Why ffmpeg is spawned directly and not through fluent-ffmpeg: fluent-ffmpeg is archived upstream
+ * (May 2025), its `screenshots()` probes the file again and extracts through a multi-timestamp
+ * filter (measured ~9× slower on a 2-minute 1080p file), and what we need is one short, fixed
+ * command line. Spawning it ourselves keeps that command visible and unit-testable
+ * (thumbnailArgs), and gives cancellation and the stderr tail for free (./run-process.ts).
+ *
+ * The command: `-ss` BEFORE `-i` so ffmpeg seeks in the container index to the keyframe before the
+ * offset and decodes from there (not from the start); one frame; scaled so the longest displayed
+ * side is at most 640 px (ffmpeg has already applied the rotation); and, in the same process,
+ * signalstats on the small frame printed to stdout, so telling a black frame costs nothing extra.
+ */
+import { randomUUID } from 'node:crypto'
+import { readFile, rename, rm, stat } from 'node:fs/promises'
+import type { MediaInfo } from '../engine/types'
+import { isAbortError } from '../errors'
+import { defaultMediaTools, type MediaTools } from './ffmpeg-path'
+import { fileNotFound, thumbnailFailed, timedOut, toolMissing } from './media-errors'
+import { parseFrameStats, stderrTail } from './parse'
+import { ProcessTimeoutError, runProcess } from './run-process'
+
+/** Longest side of the poster in px: what upload platforms show in lists (issue #4). */
+export const DEFAULT_MAX_LONG_SIDE = 640
+/** Poster offset bounds in s: frame 0 is often black, and past a minute is a spoiler (issue #4). */
+export const POSTER_MIN_SEC = 1
+export const POSTER_MAX_SEC = 60
+/** Share of the duration where the first poster candidate is taken (issue #4). */
+export const POSTER_FRACTION = 0.1
+/** Where to look next when a candidate frame is black, as shares of the duration. */
+const FALLBACK_FRACTIONS = [0.25, 0.5, 0.75]
+/** Offsets tried when the duration is unknown (s): later ones first fall off short clips. */
+const UNKNOWN_DURATION_OFFSETS = [POSTER_MIN_SEC, 0.5, 0.1]
+/**
+ * A frame is near-black when 90 % of its pixels have luma ≤ 32 (signalstats' YHIGH, 8-bit).
+ * Video black is 16 (BT.601/709 limited range), so this leaves 16 codes for noise and compression
+ * while a dark but real scene (a street at night) still has lit parts above it.
+ */
+export const NEAR_BLACK_LUMA = 32
+/** All tries together; one try on a 2-hour 1080p file takes under a second here (bench). */
+export const THUMBNAIL_TIMEOUT_MS = 60_000
+/** JPEG quality on ffmpeg's 2–31 scale (lower is better): ~30–60 KB at 640 px. */
+const JPEG_QSCALE = '3'
+
+export interface ThumbnailOptions {
+  /** Where to write the JPEG (written to a temporary name beside it, then renamed). */
+  out: string
+  maxLongSide?: number
+  /** Take exactly this offset (s); no black-frame retry. */
+  atSec?: number
+  signal?: AbortSignal
+  timeoutMs?: number
+  tools?: MediaTools
+  onSpawn?: (pid: number) => void
+}
+
+export interface ThumbnailResult {
+  path: string
+  /** Offset the poster was taken at (s). */
+  atSec: number
+  width: number
+  height: number
+  /** signalstats YAVG of the poster (8-bit luma), when measured. */
+  meanLuma?: number
+  /** ffmpeg runs it took (more than 1 when early candidates were black or empty). */
+  attempts: number
+}
+
+/**
+ * The offsets to try, in order: 10 % of the duration clamped to [1 s, 60 s] (and at most half the
+ * duration, so a sub-2-second clip still gets a frame from inside it), then later points.
+ */
+export function posterOffsets(durationSec: number | undefined): number[] {
+  if (!durationSec || !Number.isFinite(durationSec) || durationSec <= 0) {
+    return [...UNKNOWN_DURATION_OFFSETS]
+  }
+  const first = Math.min(
+    Math.max(durationSec * POSTER_FRACTION, POSTER_MIN_SEC),
+    POSTER_MAX_SEC,
+    durationSec / 2,
+  )
+  const later = FALLBACK_FRACTIONS.map((f) => durationSec * f).filter((t) => t > first + 0.5)
+  return [first, ...later].map((t) => Math.round(t * 1000) / 1000)
+}
+
+/** The ffmpeg command line for one poster try. */
+export function thumbnailArgs(
+  input: string,
+  output: string,
+  atSec: number,
+  maxLongSide = DEFAULT_MAX_LONG_SIDE,
+): string[] {
+  const L = Math.max(2, Math.floor(maxLongSide))
+  // Display width is iw*sar (anamorphic sources); sizes stay even and are never upscaled.
+  const fit = `min(1,${L}/max(iw*sar,ih))`
+  const scale = `scale=w='max(2,2*trunc(iw*sar*${fit}/2))':h='max(2,2*trunc(ih*${fit}/2))'`
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'error',
+    '-ss',
+    atSec.toFixed(3),
+    '-i',
+    `file:${input}`,
+    // V (capital): the first real video stream, never embedded cover art.
+    '-map',
+    '0:V:0',
+    '-frames:v',
+    '1',
+    '-vf',
+    `${scale},setsar=1,signalstats,metadata=mode=print:file=-`,
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    JPEG_QSCALE,
+    '-f',
+    'image2',
+    '-update',
+    '1',
+    '-y',
+    `file:${output}`,
+  ]
+}
+
+export function isNearBlack(stats: Record<string, number>): boolean {
+  const luma = stats.YHIGH ?? stats.YAVG
+  return luma !== undefined && luma <= NEAR_BLACK_LUMA
+}
+
+export async function thumbnail(
+  path: string,
+  info: MediaInfo,
+  opts: ThumbnailOptions,
+): Promise<ThumbnailResult> {
+  const tools = opts.tools ?? defaultMediaTools()
+  const timeoutMs = opts.timeoutMs ?? THUMBNAIL_TIMEOUT_MS
+  const deadline = Date.now() + timeoutMs
+  const offsets = opts.atSec !== undefined ? [opts.atSec] : posterOffsets(info.durationSec)
+  const tmpBase = `${opts.out}.${randomUUID().slice(0, 8)}`
+  const tmps: string[] = []
+  let best: { tmp: string; atSec: number; luma: number; stats: Record<string, number> } | undefined
+  let lastError = ''
+  let attempts = 0
+  try {
+    for (const atSec of offsets) {
+      const tmp = `${tmpBase}.${attempts}.tmp.jpg`
+      tmps.push(tmp)
+      attempts++
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) throw timedOut('thumbnail', timeoutMs, new Error(lastError || undefined))
+      const args = thumbnailArgs(path, tmp, atSec, opts.maxLongSide)
+      let result
+      try {
+        result = await runProcess(tools.ffmpeg, args, {
+          signal: opts.signal,
+          timeoutMs: remaining,
+          onSpawn: opts.onSpawn,
+        })
+      } catch (err) {
+        if (isAbortError(err)) throw err
+        if (err instanceof ProcessTimeoutError) {
+          throw timedOut('thumbnail', timeoutMs, new Error(stderrTail(err.stderr)))
+        }
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'ENOENT' || code === 'EACCES')
+          throw toolMissing('thumbnail', tools.ffmpeg, err)
+        throw err
+      }
+      // An offset past the last decodable frame exits 0 with no image: try the next one.
+      const written = await nonEmpty(tmp)
+      if (result.exitCode !== 0 || !written) {
+        lastError =
+          stderrTail(result.stderr) || `no frame at ${atSec} s (exit code ${result.exitCode})`
+        continue
+      }
+      const stats = parseFrameStats(result.stdout)
+      const luma = stats.YHIGH ?? stats.YAVG ?? 0
+      if (!best || luma > best.luma) best = { tmp, atSec, luma, stats }
+      if (!isNearBlack(stats)) break
+    }
+    if (!best && /No such file or directory/.test(lastError)) {
+      throw fileNotFound('thumbnail', new Error(lastError))
+    }
+    if (!best) throw thumbnailFailed(new Error(lastError))
+    const size = jpegSize(await readFile(best.tmp))
+    if (!size) throw thumbnailFailed(new Error('ffmpeg wrote something that is not a JPEG'))
+    await rename(best.tmp, opts.out)
+    return {
+      path: opts.out,
+      atSec: best.atSec,
+      width: size.width,
+      height: size.height,
+      meanLuma: best.stats.YAVG,
+      attempts,
+    }
+  } finally {
+    await Promise.all(tmps.map((t) => rm(t, { force: true })))
+  }
+}
+
+async function nonEmpty(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).size > 0
+  } catch {
+    return false
+  }
+}
+
+/** Width and height from a JPEG's start-of-frame marker; undefined if it is not a JPEG. */
+export function jpegSize(buf: Buffer): { width: number; height: number } | undefined {
+  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return undefined
+  let i = 2
+  while (i + 9 < buf.length) {
+    if (buf[i] !== 0xff) return undefined
+    const marker = buf[i + 1]!
+    // Padding 0xFF bytes may precede a marker.
+    if (marker === 0xff) {
+      i++
+      continue
+    }
+    const length = buf.readUInt16BE(i + 2)
+    // SOF0..SOF15 carry the size, except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) }
+    }
+    i += 2 + length
+  }
+  return undefined
+}

@@ -1,0 +1,238 @@
+/**
+ * thumbnail() and the process runner with real ffmpeg: where the poster is taken, its size, the
+ * black-start retry, and that cancelling or timing out leaves no ffmpeg process behind.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { UploadError } from '../../src/main/core/errors'
+import { resolveMediaTools } from '../../src/main/core/media/ffmpeg-path'
+import { probe } from '../../src/main/core/media/probe'
+import { runProcess } from '../../src/main/core/media/run-process'
+import { thumbnail } from '../../src/main/core/media/thumbnail'
+import {
+  mediaFixtures,
+  meanLuma,
+  probeImage,
+  psnr,
+  referenceFrame,
+  type MediaFixtures,
+} from '../support/media-fixtures'
+
+const tools = resolveMediaTools()
+let fx: MediaFixtures
+let out: string
+beforeAll(async () => {
+  fx = await mediaFixtures()
+  out = await mkdtemp(join(tmpdir(), 'upreel-thumb-'))
+})
+afterAll(async () => {
+  await rm(out, { recursive: true, force: true })
+})
+
+/** True while a process with this pid exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+describe('poster offset and size', () => {
+  it('takes the frame at 1 s of a 4 s clip (10 % clamped to 1 s), at its own size', async () => {
+    const info = await probe(fx.clip)
+    const result = await thumbnail(fx.clip, info, { out: join(out, 'clip.jpg'), tools })
+    expect(result).toMatchObject({ atSec: 1, width: 320, height: 240, attempts: 1 })
+    // ffprobe's view of the file we wrote: a 320x240 JPEG (small sources are not upscaled).
+    expect(await probeImage(result.path)).toEqual({ width: 320, height: 240, codec: 'mjpeg' })
+
+    // testsrc draws a running counter: the poster must match the exact frame at 1.0 s, not 0 s.
+    const scores: Record<string, number> = {}
+    for (const t of [0, 0.5, 1, 2]) {
+      const ref = await referenceFrame(fx.clip, t, join(out, `ref-${t}.png`), 320, 240)
+      scores[t] = await psnr(result.path, ref)
+    }
+    const best = Object.entries(scores).sort((a, b) => b[1] - a[1])[0]![0]
+    expect(best, JSON.stringify(scores)).toBe('1')
+    expect(scores[1]).toBeGreaterThan(35)
+  })
+
+  it('shows a rotated phone clip upright with its longest side at 640 px', async () => {
+    const info = await probe(fx.rotated)
+    const result = await thumbnail(fx.rotated, info, { out: join(out, 'rotated.jpg'), tools })
+    expect(await probeImage(result.path)).toEqual({ width: 360, height: 640, codec: 'mjpeg' })
+    expect(result).toMatchObject({ width: 360, height: 640 })
+  })
+
+  it('takes the longest side from the option', async () => {
+    const info = await probe(fx.rotated)
+    const result = await thumbnail(fx.rotated, info, {
+      out: join(out, 'rotated-200.jpg'),
+      maxLongSide: 200,
+      tools,
+    })
+    // 720x1280 × 200/1280 = 112.5 x 200, kept even.
+    expect(await probeImage(result.path)).toMatchObject({ width: 112, height: 200 })
+  })
+
+  it('takes exactly the offset asked for with atSec', async () => {
+    const info = await probe(fx.clip)
+    const result = await thumbnail(fx.clip, info, { out: join(out, 'at2.jpg'), atSec: 2, tools })
+    expect(result.atSec).toBe(2)
+    const at2 = await psnr(
+      result.path,
+      await referenceFrame(fx.clip, 2, join(out, 'r2.png'), 320, 240),
+    )
+    const at1 = await psnr(result.path, join(out, 'ref-1.png'))
+    expect(at2).toBeGreaterThan(at1)
+  })
+})
+
+describe('black start', () => {
+  it('skips the black opening seconds: the poster is a bright frame from after them', async () => {
+    const info = await probe(fx.blackStart)
+    // Control: the first candidate (1 s) really is black in this fixture.
+    const first = await thumbnail(fx.blackStart, info, {
+      out: join(out, 'b1.jpg'),
+      atSec: 1,
+      tools,
+    })
+    expect(await meanLuma(first.path)).toBeLessThan(20)
+
+    const result = await thumbnail(fx.blackStart, info, { out: join(out, 'black.jpg'), tools })
+    expect(result.attempts).toBeGreaterThan(1)
+    expect(result.atSec).toBeGreaterThanOrEqual(3)
+    // testsrc's mean luma is ~125; black is 16 (limited range) or 0.
+    expect(await meanLuma(result.path)).toBeGreaterThan(60)
+    // Rejected candidates leave no temporary files beside the poster.
+    expect((await readdir(out)).filter((f) => f.includes('.tmp'))).toEqual([])
+  })
+})
+
+describe('failures', () => {
+  it('says FileNotFound for a missing file and MediaToolMissing without ffmpeg', async () => {
+    const info = { durationSec: 4 }
+    await expect(
+      thumbnail(join(out, 'gone.mp4'), info, { out: join(out, 'x.jpg'), tools }),
+    ).rejects.toMatchObject({ code: 'FileNotFound' })
+    await expect(
+      thumbnail(fx.clip, info, {
+        out: join(out, 'y.jpg'),
+        tools: { ffmpeg: '/nonexistent/ffmpeg', ffmpegSource: 'explicit' },
+      }),
+    ).rejects.toMatchObject({ code: 'MediaToolMissing' })
+  })
+
+  it('says ThumbnailFailed when no offset yields a frame', async () => {
+    // Claimed duration far past the real 4 s: every candidate seeks beyond the end.
+    const err = (await thumbnail(
+      fx.clip,
+      { durationSec: 4000 },
+      { out: join(out, 'z.jpg'), tools },
+    ).catch((e: unknown) => e)) as UploadError
+    expect(err.code).toBe('ThumbnailFailed')
+    expect(existsSync(join(out, 'z.jpg'))).toBe(false)
+  })
+})
+
+const canFifo = process.platform !== 'win32'
+
+describe.skipIf(!canFifo)('cancellation and timeout kill ffmpeg', () => {
+  /** A FIFO with no writer: ffmpeg blocks opening it, so the run lasts until it is killed. */
+  async function fifo(name: string): Promise<string> {
+    const path = join(out, name)
+    await promisify(execFile)('mkfifo', [path])
+    return path
+  }
+
+  it('aborting a thumbnail kills its ffmpeg before the promise settles', async () => {
+    const input = await fifo('never-written.mp4')
+    const controller = new AbortController()
+    let pid = 0
+    const running = thumbnail(
+      input,
+      { durationSec: 10 },
+      {
+        out: join(out, 'cancelled.jpg'),
+        signal: controller.signal,
+        tools,
+        onSpawn: (p) => (pid = p),
+      },
+    )
+    await expect.poll(() => pid, { timeout: 5000 }).toBeGreaterThan(0)
+    expect(alive(pid)).toBe(true)
+    if (existsSync(`/proc/${pid}/cmdline`)) {
+      expect(await readFile(`/proc/${pid}/cmdline`, 'utf8')).toContain(input)
+    }
+    controller.abort()
+    await expect(running).rejects.toMatchObject({ name: 'AbortError' })
+    // No polling: the promise settles only after the process has exited and been reaped.
+    expect(alive(pid)).toBe(false)
+    expect(existsSync(join(out, 'cancelled.jpg'))).toBe(false)
+  })
+
+  it('a thumbnail past its time limit is killed and reported as MediaTimeout', async () => {
+    const input = await fifo('slow.mp4')
+    let pid = 0
+    const started = Date.now()
+    const err = (await thumbnail(
+      input,
+      { durationSec: 10 },
+      {
+        out: join(out, 'slow.jpg'),
+        timeoutMs: 400,
+        tools,
+        onSpawn: (p) => (pid = p),
+      },
+    ).catch((e: unknown) => e)) as UploadError
+    expect(err.code).toBe('MediaTimeout')
+    expect(err.retryable).toBe(true)
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(pid).toBeGreaterThan(0)
+    expect(alive(pid)).toBe(false)
+  })
+
+  it('the runner kills a long ffmpeg encode on abort and keeps its stderr for timeouts', async () => {
+    // An endless lavfi source: this ffmpeg only stops when killed.
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=5',
+      '-f',
+      'null',
+      '-',
+    ]
+    const controller = new AbortController()
+    let pid = 0
+    const run = runProcess(tools.ffmpeg, args, {
+      signal: controller.signal,
+      onSpawn: (p) => {
+        pid = p
+        controller.abort()
+      },
+    })
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' })
+    expect(pid).toBeGreaterThan(0)
+    expect(alive(pid)).toBe(false)
+
+    const timed = await runProcess(tools.ffmpeg, args, { timeoutMs: 1500 }).catch((e: unknown) => e)
+    expect(timed).toMatchObject({ name: 'ProcessTimeoutError', timeoutMs: 1500 })
+    // ffmpeg prints its input description on stderr before encoding: the tail kept it.
+    expect((timed as { stderr: string }).stderr).toMatch(/testsrc|Stream #0:0/)
+  })
+
+  it('the runner reports a missing binary as ENOENT without hanging', async () => {
+    await expect(runProcess('/nonexistent/ffmpeg', ['-version'])).rejects.toMatchObject({
+      code: 'ENOENT',
+    })
+  })
+})
