@@ -55,6 +55,9 @@ function sourceError(code: string, message: string, cause?: unknown): UploadErro
   return new UploadError({ code, message, operation: 'read', cause })
 }
 
+/** Probe verdicts that mean "this is not a video you want to upload" (media/media-errors.ts). */
+const REFUSING_PROBE_CODES = new Set(['NotVideo', 'Truncated', 'Unreadable'])
+
 /** Progress events per file at most every 100 ms: the UI relay throttles again before IPC. */
 const PROGRESS_EMIT_MS = 100
 /** A backend's generic 500 on ListParts of an old record, this many times, means "start fresh". */
@@ -534,8 +537,12 @@ export class FileUpload {
         if (m.videoCodec) metadata.codec = m.videoCodec
       } catch (e) {
         if (isAbortError(e)) throw e
-        if (ctx.requireVideo) throw e
+        // The file itself is not a usable video: refuse it before anything is created on the
+        // server. A missing ffmpeg or a slow probe is Upreel's problem, not the file's: upload
+        // anyway, without the metadata.
+        if (ctx.requireVideo && isUploadError(e) && REFUSING_PROBE_CODES.has(e.code)) throw e
         this.media = undefined
+        if (isUploadError(e)) this.notice = `Uploading without video details: ${e.message}`
       }
     }
     const key = renderKey(ctx.keyTemplate, {

@@ -1,0 +1,138 @@
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { UploadSnapshot } from '../../src/main/core/engine/types'
+import { createMediaPort } from '../../src/main/core/media'
+import { directStore, tempDir, testEngine } from '../support/engine'
+import { ffmpeg, mediaFixtures, type MediaFixtures } from '../support/media-fixtures'
+import { S3Proxy } from '../support/proxy'
+import {
+  freshBucket,
+  openUploads,
+  sha256OfFile,
+  sha256OfObject,
+  testClient,
+  testServer,
+} from '../support/s3'
+
+const MiB = 1024 * 1024
+
+describe('engine with probe and thumbnails (direct mode, real ffmpeg)', () => {
+  const client = testClient()
+  let bucket: string
+  let tmp: Awaited<ReturnType<typeof tempDir>>
+  let fx: MediaFixtures
+  let proxy: S3Proxy
+  let endpoint: string
+  let big: string
+
+  beforeAll(async () => {
+    bucket = await freshBucket(client)
+    tmp = await tempDir()
+    fx = await mediaFixtures()
+    proxy = new S3Proxy(testServer().endpoint)
+    endpoint = await proxy.start()
+    // ~6 MiB of lossless 720p: more than one 5 MiB part, so the video goes up as multipart.
+    big = join(tmp.dir, 'big clip.mp4')
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=30:duration=3',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-qp',
+      '0',
+      '-pix_fmt',
+      'yuv420p',
+      big,
+    ])
+  })
+  afterAll(async () => {
+    await proxy.stop()
+    await tmp.cleanup()
+  })
+
+  it('puts the poster beside the video and the probe results in its metadata; refuses non-videos before touching the server', async () => {
+    const engine = testEngine({
+      store: directStore(bucket, endpoint),
+      stateDir: join(tmp.dir, 'state'),
+      preferredPartSize: 5 * MiB,
+      media: createMediaPort({ cacheDir: join(tmp.dir, 'media-cache') }),
+    })
+    let firstPartAt = 0
+    let thumbAt = 0
+    const seenBefore = proxy.requests.length
+    engine.on('changed', (s: UploadSnapshot) => {
+      if (s.path === big && s.thumbnailPath && !thumbAt) {
+        thumbAt = Date.now()
+        firstPartAt = proxy.requests
+          .slice(seenBefore)
+          .some((r) => r.method === 'PUT' && r.partNumber)
+          ? 1
+          : 0
+      }
+    })
+    const added = await engine.add([
+      { path: big },
+      { path: fx.rotated },
+      { path: fx.textAsMp4 },
+      { path: fx.truncated },
+      { path: fx.audioOnly },
+    ])
+    await engine.whenIdle()
+    const [video, rotated, text, truncated, audio] = added.map((a) => engine.get(a.id)!)
+
+    expect(video!.state, video!.error?.message).toBe('done')
+    expect(await sha256OfObject(client, bucket, video!.key!)).toBe(await sha256OfFile(big))
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: video!.key! }))
+    expect(head.Metadata).toMatchObject({ width: '1280', height: '720', codec: 'h264' })
+    expect(Number(head.Metadata!.duration)).toBeCloseTo(3, 1)
+    expect(video!.thumbnailKey).toBe(video!.key!.replace(/[^/]+$/, 'thumbnail.jpg'))
+    const thumb = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: video!.thumbnailKey! }),
+    )
+    expect(thumb.ContentType).toBe('image/jpeg')
+    const bytes = Buffer.concat(await (thumb.Body as Readable).toArray())
+    expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]))
+    // The thumbnail never holds the transfer back: a part was already on the wire when it was made.
+    expect(firstPartAt, 'first part in flight before the thumbnail was done').toBe(1)
+
+    expect(rotated!.state).toBe('done')
+    expect(rotated!.media).toMatchObject({ width: 720, height: 1280 })
+    const rhead = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: rotated!.key! }))
+    expect(rhead.Metadata).toMatchObject({ width: '720', height: '1280' })
+
+    expect(text!.state).toBe('failed')
+    expect(text!.error!.code).toBe('NotVideo')
+    expect(['Truncated', 'Unreadable']).toContain(truncated!.error?.code)
+    expect(audio!.error?.code).toBe('NotVideo')
+    // Refused before anything was created: no key, no journal record, no open upload.
+    const records = await engine.records()
+    for (const bad of [text!, truncated!, audio!]) {
+      expect(bad.key).toBeUndefined()
+      expect(records.some((r) => r.id === bad.id)).toBe(false)
+    }
+    expect(await openUploads(client, bucket)).toEqual([])
+    await engine.close()
+  })
+
+  it('uploads any file when "upload all file types" is on, without a poster', async () => {
+    const engine = testEngine({
+      store: directStore(bucket),
+      stateDir: join(tmp.dir, 'state-all'),
+      media: createMediaPort({ cacheDir: join(tmp.dir, 'media-cache') }),
+      requireVideo: false,
+    })
+    const [s] = await engine.add([{ path: fx.textAsMp4 }])
+    await engine.whenIdle()
+    const done = engine.get(s!.id)!
+    expect(done.state).toBe('done')
+    expect(done.thumbnailKey).toBeUndefined()
+    expect(done.notice).toMatch(/without video details/)
+    await engine.close()
+  })
+})
