@@ -10,7 +10,11 @@ export const FINGERPRINT_SAMPLE = 1024 * 1024
  * re-export or rewrite that keeps size and mtime (and is what caches and the journal key on) without
  * reading hours of footage. Changes confined to the middle are caught by the per-part MD5s instead.
  */
-export async function fingerprintWith(files: FileSource, path: string, size: number): Promise<string> {
+export async function fingerprintWith(
+  files: FileSource,
+  path: string,
+  size: number,
+): Promise<string> {
   const hash = createHash('sha256').update(`size:${size}\n`)
   const file = await files.open(path)
   try {
