@@ -1,20 +1,219 @@
-import { app, BrowserWindow } from 'electron'
+/**
+ * App lifecycle only: single-instance lock, the app protocol, services, the window, the menu, and
+ * an orderly quit. Everything with logic lives in services/ (testable without Electron).
+ */
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  dialog,
+  Menu,
+  net,
+  Notification,
+  powerMonitor,
+  powerSaveBlocker,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+} from 'electron'
+import ElectronStore from 'electron-store'
 import { join } from 'node:path'
+import { createAppProtocolHandler } from './app-protocol'
+import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, appUrlCheck } from './app-url'
+import { fileArgs } from './argv'
+import { appUserDataDir, defaultStateDir } from './core/paths'
+import { CSP } from './csp'
+import { openExternalSafely } from './external'
+import { electronIpcMain } from './ipc/electron-ipc'
+import { mainFramePolicy } from './ipc/handle'
+import { buildAppMenu } from './menu'
+import { createAppServices, type AppServices } from './services/app-services'
+import { realCore } from './services/core-wiring'
+import type { OpenDialogLike } from './services/ports'
+import { consoleLogger } from './services/ports'
+import { QuitGuard } from './services/quit-guard'
+import { createMainWindow, hardenWebContents } from './window'
 
-// Placeholder shell: the secure window, IPC and services arrive with the desktop-app issue.
-function createWindow(): void {
-  const win = new BrowserWindow({
-    width: 1100,
-    height: 720,
-    webPreferences: {
-      preload: join(__dirname, '../preload/index.js'),
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false,
-    },
-  })
-  void win.loadFile(join(__dirname, '../renderer/index.html'))
+const LIFECYCLE_DOCS =
+  'https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html'
+
+const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
+const isAppUrl = appUrlCheck(devUrl ? [APP_ORIGIN, devUrl] : [APP_ORIGIN])
+
+// Privileged before 'ready': a standard, secure scheme gets a real origin for 'self' in the CSP
+// and module scripts, without the powers file:// has.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, codeCache: true } },
+])
+// The CLI computes the same folder without Electron, so both see the same journal and history.
+app.setName('Upreel')
+app.setPath('userData', appUserDataDir())
+
+let win: BrowserWindow | null = null
+let services: AppServices | null = null
+let quitting = false
+const pendingPaths: string[] = []
+
+function addPaths(paths: string[]): void {
+  if (paths.length === 0) return
+  if (services) void services.addPaths(paths, 'argv')
+  else pendingPaths.push(...paths)
 }
 
-void app.whenReady().then(createWindow)
-app.on('window-all-closed', () => app.quit())
+function showWindow(): void {
+  if (!win) return
+  if (win.isMinimized()) win.restore()
+  win.show()
+  win.focus()
+}
+
+function openWindow(): BrowserWindow {
+  const w = createMainWindow({
+    url: devUrl ?? APP_INDEX_URL,
+    isAppUrl,
+    preloadPath: join(__dirname, '../preload/index.js'),
+  })
+  w.on('close', (event) => {
+    // Closing the window quits on Windows and Linux: ask first when files are moving.
+    if (process.platform !== 'darwin' && !quitting) {
+      event.preventDefault()
+      app.quit()
+    }
+  })
+  w.on('closed', () => {
+    if (win === w) win = null
+  })
+  return w
+}
+
+const windowDialog: OpenDialogLike = {
+  showOpenDialog: (o) => (win ? dialog.showOpenDialog(win, o) : dialog.showOpenDialog(o)),
+  showMessageBox: (o) => (win ? dialog.showMessageBox(win, o) : dialog.showMessageBox(o)),
+}
+
+async function start(): Promise<void> {
+  const ses = session.defaultSession
+  // The page asks for nothing (no camera, notifications, clipboard-read…): main does those.
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  ses.setPermissionCheckHandler(() => false)
+  // The app protocol sets the CSP on its own responses; this covers anything served over http(s)
+  // to our page (the dev server gets Vite's relaxed meta CSP instead, see electron.vite.config).
+  if (!devUrl) {
+    ses.webRequest.onHeadersReceived((details, callback) => {
+      callback({
+        responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] },
+      })
+    })
+  }
+  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, isAppUrl))
+
+  protocol.handle(
+    APP_SCHEME,
+    createAppProtocolHandler({
+      rendererDir: join(__dirname, '../renderer'),
+      thumbnailPath: (id) => services?.thumbnailPath(id),
+    }),
+  )
+
+  const store = new ElectronStore({ name: 'settings', clearInvalidConfig: true })
+  services = await createAppServices({
+    dataDir: app.getPath('userData'),
+    stateDir: defaultStateDir(),
+    core: realCore,
+    ipcMain: electronIpcMain,
+    senderPolicy: mainFramePolicy(() => win, isAppUrl),
+    sink: () => (win && !win.isDestroyed() ? win.webContents : null),
+    store,
+    safeStorage,
+    dialog: windowDialog,
+    clipboard,
+    shell,
+    notifier: {
+      notify: (title, body) => {
+        if (Notification.isSupported()) new Notification({ title, body }).show()
+      },
+    },
+    powerSaveBlocker,
+    powerMonitor,
+    isOnline: () => net.isOnline(),
+    progressBar: () => (win && !win.isDestroyed() ? win : null),
+    env: process.env,
+    app: { version: app.getVersion(), platform: process.platform },
+    log: consoleLogger,
+  })
+
+  const guard = new QuitGuard({
+    dialog: windowDialog,
+    activeCount: () => services?.activeCount() ?? 0,
+    shutdown: async () => {
+      await services?.close()
+      services = null
+    },
+    quit: () => {
+      quitting = true
+      app.quit()
+    },
+  })
+  app.on('before-quit', (event) => {
+    if (quitting) return
+    if (!guard.request()) event.preventDefault()
+  })
+
+  const s = services
+  Menu.setApplicationMenu(
+    buildAppMenu({
+      addFiles: () => void addViaDialog('files'),
+      addFolder: () => void addViaDialog('folder'),
+      show: (view) => {
+        showWindow()
+        s.navigate(view)
+      },
+      openHelp: () => void openExternalSafely(shell, LIFECYCLE_DOCS),
+      isDev: !app.isPackaged,
+    }),
+  )
+
+  win = openWindow()
+  addPaths(pendingPaths.splice(0))
+  addPaths(fileArgs(process.argv, process.cwd(), process.defaultApp === true))
+}
+
+/** Menu "Add…": the same dialog the page's buttons open, then the same add path. */
+async function addViaDialog(kind: 'files' | 'folder'): Promise<void> {
+  const r = await windowDialog.showOpenDialog({
+    title: kind === 'files' ? 'Add videos' : 'Add a folder of videos',
+    properties: kind === 'files' ? ['openFile', 'multiSelections'] : ['openDirectory'],
+  })
+  if (!r.canceled) addPaths(r.filePaths)
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Upreel is running: it receives our arguments through 'second-instance'.
+  app.quit()
+} else {
+  app.on('second-instance', (_event, argv, cwd) => {
+    showWindow()
+    addPaths(fileArgs(argv, cwd, process.defaultApp === true))
+  })
+  // macOS "Open with Upreel" / dropping on the dock icon.
+  app.on('open-file', (event, path) => {
+    event.preventDefault()
+    addPaths([path])
+  })
+  app.on('window-all-closed', () => {
+    // macOS keeps the app (and its uploads) running without a window, as Mac apps do.
+    if (process.platform !== 'darwin') app.quit()
+  })
+  app.on('activate', () => {
+    if (!win && services) win = openWindow()
+  })
+  app
+    .whenReady()
+    .then(start)
+    .catch((e: unknown) => {
+      consoleLogger.error('startup failed', e)
+      dialog.showErrorBox('Upreel could not start', e instanceof Error ? e.message : String(e))
+      app.exit(1)
+    })
+}

@@ -1,7 +1,12 @@
+import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
+import { boot } from './boot'
+import { App } from './components/App'
+import './styles.css'
 
-function App(): React.JSX.Element {
-  return <h1>Upreel</h1>
-}
-
-createRoot(document.getElementById('root')!).render(<App />)
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+)
+void boot()

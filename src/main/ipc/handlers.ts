@@ -1,0 +1,166 @@
+/**
+ * One handler per contract channel. The router has already checked the sender and parsed the
+ * request with the contract's schema when these run; they only translate intents to services.
+ */
+import type { SettingsView, UploadsSnapshot } from '../../preload/contract'
+import { openExternalSafely } from '../external'
+import type { EngineService } from '../services/engine-service'
+import type { HistoryService } from '../services/history-service'
+import { checkPaths } from '../services/paths'
+import type { OpenDialogLike, ShellLike } from '../services/ports'
+import type { QueueService } from '../services/queue-service'
+import type { SecretBox } from '../services/secrets'
+import type { SettingsService } from '../services/settings'
+import type { WatchFolders } from '../services/watch-folders'
+import type { Handlers } from './handle'
+
+/** Extensions offered first in "Add files" (everything else is one click away). */
+const VIDEO_EXTENSIONS = [
+  'mp4',
+  'mov',
+  'm4v',
+  'mkv',
+  'webm',
+  'avi',
+  'mxf',
+  'mts',
+  'm2ts',
+  'wmv',
+  'flv',
+  '3gp',
+  'mpg',
+  'mpeg',
+  'ts',
+]
+
+export interface HandlerContext {
+  settings: SettingsService
+  engines: EngineService
+  queue: QueueService
+  history: HistoryService
+  watch: WatchFolders
+  secrets: SecretBox
+  dialog: OpenDialogLike
+  shell: ShellLike
+  app: { version: string; platform: string }
+  activeCount(): number
+  relay: { snapshot(): UploadsSnapshot }
+}
+
+export function createHandlers(ctx: HandlerContext): Handlers {
+  const view = (): SettingsView => ctx.settings.view()
+  const engine = () => ctx.engines.require()
+
+  const refuseWhileMoving = (what: string) => {
+    if (ctx.activeCount() > 0) {
+      throw new Error(`Uploads are in progress. Pause or finish them before ${what}.`)
+    }
+  }
+
+  return {
+    getAppInfo: () => ({
+      version: ctx.app.version,
+      platform: ctx.app.platform,
+      destination: view().destination,
+      interrupted: ctx.engines.interrupted(),
+    }),
+    listUploads: () => ctx.relay.snapshot(),
+    addDropped: ({ paths }) => ctx.queue.addPaths(paths, 'drop'),
+    addFilesDialog: async () => {
+      ctx.engines.require()
+      const r = await ctx.dialog.showOpenDialog({
+        title: 'Add videos',
+        properties: ['openFile', 'multiSelections'],
+        filters: [
+          { name: 'Videos', extensions: VIDEO_EXTENSIONS },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      })
+      if (r.canceled || r.filePaths.length === 0) return null
+      return ctx.queue.addPaths(r.filePaths, 'dialog')
+    },
+    addFolderDialog: async () => {
+      ctx.engines.require()
+      const r = await ctx.dialog.showOpenDialog({
+        title: 'Add a folder of videos',
+        properties: ['openDirectory', 'multiSelections'],
+      })
+      if (r.canceled || r.filePaths.length === 0) return null
+      return ctx.queue.addPaths(r.filePaths, 'dialog')
+    },
+    confirmDuplicates: ({ token, upload }) => ctx.queue.confirmDuplicates(token, upload),
+    pause: ({ id }) => engine().pause(id),
+    resume: ({ id }) => engine().resume(id),
+    cancel: ({ id }) => engine().cancel(id),
+    retry: ({ id }) => engine().retry(id),
+    remove: ({ id }) => engine().remove(id),
+    reorder: ({ ids }) => engine().reorder(ids),
+    pauseAll: () => engine().pauseAll(),
+    resumeAll: () => engine().resumeAll(),
+    resumeInterrupted: async (req) => {
+      const resumed = await ctx.engines.resumeInterrupted(req?.ids)
+      return { resumed, interrupted: ctx.engines.interrupted() }
+    },
+    getSettings: () => view(),
+    saveSettings: async (next) => {
+      if (!ctx.engines.canRebuild(next)) {
+        throw new Error(
+          'Uploads are in progress. Pause or finish them before changing where or how Upreel uploads.',
+        )
+      }
+      ctx.settings.save(next)
+      await ctx.engines.apply(next)
+      return view()
+    },
+    setSecret: async ({ name, value }) => {
+      refuseWhileMoving('changing a secret')
+      ctx.secrets.set(name, value)
+      await ctx.engines.apply(ctx.settings.get())
+      return view()
+    },
+    clearSecret: async ({ name }) => {
+      refuseWhileMoving('removing a secret')
+      ctx.secrets.clear(name)
+      await ctx.engines.apply(ctx.settings.get())
+      return view()
+    },
+    testConnection: async (req) => {
+      const { destination } = ctx.settings.destination(req?.draft, req?.secrets)
+      if (!destination) {
+        return {
+          ok: false,
+          message: 'Nothing to test yet: fill in a bucket, or a backend address.',
+          advice: [],
+        }
+      }
+      return ctx.engines.testConnection(destination)
+    },
+    addWatchFolder: async () => {
+      const r = await ctx.dialog.showOpenDialog({
+        title: 'Watch a folder for new videos',
+        properties: ['openDirectory', 'createDirectory'],
+      })
+      if (r.canceled || !r.filePaths[0]) return view()
+      const checked = await checkPaths([r.filePaths[0]], ctx.queue.forbiddenRoots)
+      const dir = checked.valid.find((v) => v.kind === 'dir')
+      if (!dir) throw new Error(checked.refused[0]?.reason ?? 'That is not a folder.')
+      ctx.settings.addWatchFolder(dir.path)
+      ctx.watch.set(ctx.settings.watchFolders())
+      return view()
+    },
+    removeWatchFolder: ({ path }) => {
+      ctx.settings.removeWatchFolder(path)
+      ctx.watch.set(ctx.settings.watchFolders())
+      return view()
+    },
+    listHistory: () => ctx.history.list(),
+    copyObjectUrl: ({ id }) => ctx.history.copyUrl(id),
+    copyShareLink: ({ id, hours }) => ctx.history.copyShareLink(id, hours),
+    revealFile: ({ id }) => ctx.history.reveal(id),
+    cleanup: ({ olderThanDays, server }) =>
+      ctx.history.cleanup(olderThanDays, server, ctx.settings.get().keyTemplate),
+    openExternal: async ({ url }) => {
+      if (!(await openExternalSafely(ctx.shell, url))) throw new Error('Only https links open.')
+    },
+  }
+}

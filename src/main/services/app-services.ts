@@ -1,0 +1,195 @@
+/**
+ * The composition root of the main process's services. index.ts calls it with Electron's real
+ * modules; the e2e harness calls it in plain Node with doubles for the native bits only (dialogs,
+ * safeStorage, notifications, power), so the IPC handlers, settings, relay, queue, history and
+ * the real engine run the same code in both.
+ */
+import { join } from 'node:path'
+import { APP_ORIGIN, thumbnailUrl } from '../app-url'
+import {
+  emitter,
+  IpcRouter,
+  type EventSink,
+  type IpcMainLike,
+  type SenderPolicy,
+} from '../ipc/handle'
+import { createHandlers } from '../ipc/handlers'
+import { ActivityService } from './activity'
+import type { CoreFunctions } from './core'
+import { EngineService } from './engine-service'
+import { HistoryService } from './history-service'
+import type {
+  ClipboardLike,
+  KeyValueStore,
+  Logger,
+  NotifierLike,
+  OpenDialogLike,
+  PowerMonitorLike,
+  PowerSaveBlockerLike,
+  ProgressBarLike,
+  SafeStorageLike,
+  ShellLike,
+} from './ports'
+import { PowerService } from './power'
+import { ProgressRelay, type Timers } from './progress-relay'
+import { QueueService, type AddSource } from './queue-service'
+import { isActive, toRow } from './rows'
+import { SecretBox } from './secrets'
+import { SettingsService } from './settings'
+import { WatchFolders } from './watch-folders'
+
+export interface AppServicesDeps {
+  /** The app's data dir (Electron's userData): settings; nothing in it may be uploaded. */
+  dataDir: string
+  /** Journal, locks, history, media cache (default {dataDir}/state, as the CLI's). */
+  stateDir?: string
+  core: CoreFunctions
+  ipcMain: IpcMainLike
+  senderPolicy: SenderPolicy
+  /** The window's webContents, when there is a window. */
+  sink: () => EventSink | null
+  store: KeyValueStore
+  safeStorage: SafeStorageLike
+  dialog: OpenDialogLike
+  clipboard: ClipboardLike
+  shell: ShellLike
+  notifier: NotifierLike
+  powerSaveBlocker: PowerSaveBlockerLike
+  powerMonitor: PowerMonitorLike
+  isOnline: () => boolean
+  progressBar: () => ProgressBarLike | null
+  env: NodeJS.ProcessEnv
+  app: { version: string; platform: string }
+  /** Origin the page is served from (thumbnail URLs are built on it). */
+  appOrigin?: string
+  log: Logger
+  relayTimers?: Timers
+}
+
+export interface AppServices {
+  settings: SettingsService
+  engines: EngineService
+  queue: QueueService
+  history: HistoryService
+  relay: ProgressRelay
+  activity: ActivityService
+  power: PowerService
+  watch: WatchFolders
+  router: IpcRouter
+  /** Poster path of an upload the engine knows (the app protocol serves nothing else). */
+  thumbnailPath(id: string): string | undefined
+  activeCount(): number
+  addPaths(paths: string[], source: AddSource): Promise<void>
+  /** Tells the page to show a view (menu items). */
+  navigate(view: 'queue' | 'history' | 'settings'): void
+  /** Pauses everything, flushes the journal, stops watchers and timers. */
+  close(): Promise<void>
+}
+
+export async function createAppServices(deps: AppServicesDeps): Promise<AppServices> {
+  const emit = emitter(deps.sink)
+  const origin = deps.appOrigin ?? APP_ORIGIN
+  const secrets = new SecretBox(deps.store, deps.safeStorage)
+  const settings = new SettingsService(
+    deps.store,
+    secrets,
+    () => deps.core.destinationFromEnv(deps.env) ?? null,
+  )
+  const activity = new ActivityService({
+    blocker: deps.powerSaveBlocker,
+    progress: deps.progressBar,
+    notifier: deps.notifier,
+    notificationsEnabled: () => settings.get().notifications,
+  })
+  const relay = new ProgressRelay({
+    send: (batch) => emit('onUploadsChanged', batch),
+    toRow: (s) => toRow(s, (id, v) => thumbnailUrl(origin, id, v)),
+    onFlush: (totals) => activity.update(totals),
+    timers: deps.relayTimers,
+  })
+  const engines = new EngineService({
+    core: deps.core,
+    settings,
+    stateDir: deps.stateDir ?? join(deps.dataDir, 'state'),
+    relay,
+    emit,
+    log: deps.log,
+  })
+  engines.onEngine((engine) => activity.attach(engine))
+  const queue = new QueueService({
+    core: deps.core,
+    engines,
+    settings,
+    forbiddenRoots: [deps.dataDir],
+  })
+  const history = new HistoryService({
+    core: deps.core,
+    engines,
+    clipboard: deps.clipboard,
+    shell: deps.shell,
+  })
+  const power = new PowerService({
+    monitor: deps.powerMonitor,
+    engine: () => engines.engine(),
+    isOnline: deps.isOnline,
+    log: deps.log,
+  })
+
+  const addPaths = async (paths: string[], source: AddSource): Promise<void> => {
+    try {
+      const r = await queue.addPaths(paths, source)
+      const bits = [`${r.added} added`]
+      if (r.skippedCount) bits.push(`${r.skippedCount} skipped`)
+      if (r.refused.length) bits.push(`${r.refused.length} refused`)
+      if (source !== 'drop' && (r.added > 0 || r.skippedCount > 0)) {
+        emit('onNotice', { kind: 'info', message: `${sourceLabel(source)}: ${bits.join(', ')}.` })
+      }
+    } catch (e) {
+      emit('onNotice', { kind: 'error', message: (e as Error).message })
+    }
+  }
+
+  const watch = new WatchFolders({
+    add: (paths) => addPaths(paths, 'watch'),
+    log: deps.log,
+  })
+
+  const router = new IpcRouter(deps.ipcMain, deps.senderPolicy, (m) => deps.log.warn(m))
+  const services = {
+    settings,
+    engines,
+    queue,
+    history,
+    relay,
+    activity,
+    power,
+    watch,
+    router,
+    thumbnailPath: (id: string) => engines.engine()?.get(id)?.thumbnailPath,
+    activeCount: () =>
+      engines
+        .engine()
+        ?.list()
+        .filter((s) => isActive(s.state)).length ?? 0,
+    addPaths,
+    navigate: (view: 'queue' | 'history' | 'settings') => emit('onNavigate', view),
+    close: async () => {
+      router.dispose()
+      watch.dispose()
+      power.dispose()
+      await engines.close()
+      activity.dispose()
+    },
+  } satisfies AppServices
+  router.handleAll(
+    createHandlers({ ...services, dialog: deps.dialog, shell: deps.shell, secrets, app: deps.app }),
+  )
+
+  await engines.start()
+  watch.set(settings.watchFolders())
+  return services
+}
+
+function sourceLabel(source: AddSource): string {
+  return source === 'watch' ? 'Watch folder' : source === 'argv' ? 'Opened files' : 'Added'
+}

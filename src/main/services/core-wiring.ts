@@ -1,0 +1,95 @@
+/**
+ * The real engine-side functions for the app (and the e2e harness): the UploadEngine on the
+ * destination's ObjectStore, ffmpeg's MediaPort, the folder scan, the connection test and presign.
+ */
+import {
+  destinationFromEnv,
+  presignGetUrl,
+  testConnection,
+  createObjectStore,
+} from '../core/destination'
+import { postProcessingHook } from '../core/backend/processing-hook'
+import { UploadError } from '../core/errors'
+import { UploadEngine } from '../core/engine/upload-engine'
+import { createMediaPort } from '../core/media'
+import type { MediaPort } from '../core/ports'
+import { scanInputs } from '../core/scan'
+import type { UploadSnapshot } from '../core/engine/types'
+import type { CoreFunctions, EngineInput } from './core'
+import { MiB, mbpsToBytesPerSecond, type EngineApi } from './core-types'
+
+function mediaFor(input: EngineInput): MediaPort {
+  const media = createMediaPort({
+    cacheDir: input.cacheDir,
+    maxLongSide: input.settings.thumbnails.maxLongSide,
+  })
+  if (input.settings.thumbnails.enabled) return media
+  // Probing still runs (it decides what is a video and fills the object's metadata).
+  return {
+    probe: (path, signal) => media.probe(path, signal),
+    thumbnail: () =>
+      Promise.reject(
+        new UploadError({ code: 'ThumbnailsOff', message: 'Thumbnails are turned off.' }),
+      ),
+  }
+}
+
+/** The "request processing" POST after each completed upload (backend mode with a hook URL). */
+function processingHook(input: EngineInput) {
+  const dest = input.destination
+  if (dest.mode !== 'backend' || !dest.hookUrl) return undefined
+  const hookUrl = dest.hookUrl
+  return async (s: UploadSnapshot) => {
+    const metadata: Record<string, string> = { filename: s.name }
+    if (s.media?.durationSec !== undefined) metadata.duration = String(s.media.durationSec)
+    if (s.media?.width !== undefined) metadata.width = String(s.media.width)
+    if (s.media?.height !== undefined) metadata.height = String(s.media.height)
+    if (s.media?.videoCodec) metadata.codec = s.media.videoCodec
+    const r = await postProcessingHook(
+      hookUrl,
+      {
+        key: s.key!,
+        bucket: s.bucket!,
+        size: s.size,
+        etag: s.etag,
+        metadata,
+        thumbnailKey: s.thumbnailKey,
+      },
+      { headers: dest.headers },
+    )
+    return r.ok ? undefined : { notice: `The processing request failed: ${r.message}` }
+  }
+}
+
+async function createEngine(input: EngineInput): Promise<EngineApi> {
+  const s = input.settings
+  const store = await createObjectStore(input.destination)
+  return new UploadEngine({
+    store,
+    stateDir: input.stateDir,
+    media: mediaFor(input),
+    requireVideo: !s.allFileTypes,
+    concurrency: s.concurrency,
+    preferredPartSize: s.partSizeMiB * MiB,
+    bandwidthLimit: mbpsToBytesPerSecond(s.bandwidthLimitMbps),
+    keyTemplate: s.keyTemplate,
+    thumbnailKeyTemplate: s.thumbnailKeyTemplate || undefined,
+    objectOptions: {
+      acl: s.objectOptions.acl,
+      sse: s.objectOptions.sse === 'none' ? undefined : s.objectOptions.sse,
+      kmsKeyId:
+        s.objectOptions.sse === 'aws:kms' ? s.objectOptions.kmsKeyId || undefined : undefined,
+      storageClass: s.objectOptions.storageClass || undefined,
+    },
+    afterComplete: processingHook(input),
+    log: input.log,
+  })
+}
+
+export const realCore: CoreFunctions = {
+  createEngine,
+  scanInputs,
+  testConnection,
+  presignGetUrl,
+  destinationFromEnv,
+}

@@ -1,0 +1,32 @@
+/**
+ * The engine-side functions the services call, gathered in one interface so that the composition
+ * root passes the real ones (./core-wiring.ts) and nothing else in services/ imports core directly
+ * except for types. It is NOT a seam for a fake engine in the app or e2e: both use core-wiring.
+ */
+import type { EngineApi, TestConnectionResult } from './core-types'
+import type { AddFileInput } from '../core/engine/types'
+import type { EditableSettings } from '../../preload/contract'
+import type { Destination } from './destination-config'
+
+export interface EngineInput {
+  destination: Destination
+  settings: EditableSettings
+  /** Journal, locks, history (shared with the CLI). */
+  stateDir: string
+  /** Probe/thumbnail cache (the CLI uses {stateDir}/media-cache too). */
+  cacheDir: string
+  log?: (message: string) => void
+}
+
+export interface ScanResult {
+  files: AddFileInput[]
+  skipped: { path: string; reason: string }[]
+}
+
+export interface CoreFunctions {
+  createEngine(input: EngineInput): Promise<EngineApi>
+  scanInputs(paths: string[], opts: { allFileTypes: boolean }): Promise<ScanResult>
+  testConnection(destination: Destination): Promise<TestConnectionResult>
+  presignGetUrl(destination: Destination, key: string, hours: number): Promise<string>
+  destinationFromEnv(env: NodeJS.ProcessEnv): Destination | undefined
+}

@@ -1,0 +1,90 @@
+/**
+ * From saved settings (+ secrets, + the environment) to the engine's Destination. Kept apart from
+ * the settings store so "Test connection" can try a draft from the form without saving it.
+ */
+import type { DestinationSummary, EditableSettings } from '../../preload/contract'
+
+/** The engine's Destination (src/main/core/destination), restated structurally. */
+export type Destination =
+  | {
+      mode: 's3'
+      bucket: string
+      region: string
+      endpoint?: string
+      forcePathStyle?: boolean
+      credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+    }
+  | { mode: 'backend'; url: string; headers?: Record<string, string>; hookUrl?: string }
+
+export interface DestinationSecrets {
+  secretAccessKey?: string
+  backendToken?: string
+}
+
+export function summarize(dest: Destination | null, fromEnv: boolean): DestinationSummary | null {
+  if (!dest) return null
+  if (dest.mode === 'backend') return { mode: 'backend', label: dest.url, fromEnv }
+  const host = dest.endpoint ? ` at ${safeHost(dest.endpoint)}` : ''
+  return { mode: 's3', label: `s3://${dest.bucket}${host}`, fromEnv }
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return url
+  }
+}
+
+/**
+ * Settings win where they are filled in; the environment (AWS_*, S3_*, the seeds' bucket variables)
+ * fills the gaps, so `AWS_S3_BUCKET=… npm start` works with no setup.
+ */
+export function resolveDestination(
+  settings: EditableSettings,
+  secrets: DestinationSecrets,
+  env: Destination | null,
+): { destination: Destination | null; fromEnv: boolean } {
+  if (settings.mode === 'backend') {
+    if (!settings.backend.url) {
+      return env?.mode === 'backend' ? { destination: env, fromEnv: true } : none()
+    }
+    const headers = secrets.backendToken
+      ? { Authorization: `Bearer ${secrets.backendToken}` }
+      : undefined
+    return {
+      destination: {
+        mode: 'backend',
+        url: settings.backend.url,
+        headers,
+        hookUrl: settings.backend.hookUrl || undefined,
+      },
+      fromEnv: false,
+    }
+  }
+  const s3 = settings.s3
+  if (!s3.bucket) {
+    return env?.mode === 's3' ? { destination: env, fromEnv: true } : none()
+  }
+  const envS3 = env?.mode === 's3' ? env : undefined
+  const credentials =
+    s3.accessKeyId && secrets.secretAccessKey
+      ? { accessKeyId: s3.accessKeyId, secretAccessKey: secrets.secretAccessKey }
+      : undefined
+  return {
+    destination: {
+      mode: 's3',
+      bucket: s3.bucket,
+      region: s3.region || envS3?.region || 'us-east-1',
+      endpoint: s3.endpoint || envS3?.endpoint || undefined,
+      forcePathStyle: s3.forcePathStyle || (!s3.endpoint && envS3?.forcePathStyle) || undefined,
+      // No explicit pair → the AWS default chain (env, AWS_PROFILE, shared files, SSO).
+      credentials,
+    },
+    fromEnv: false,
+  }
+}
+
+function none(): { destination: null; fromEnv: false } {
+  return { destination: null, fromEnv: false }
+}

@@ -1,0 +1,35 @@
+/** Connects the stores to main: subscribe first, then load, so no batch falls in between. */
+import { api, errorMessage } from './api'
+import { appStore, uploadsStore } from './store/hooks'
+
+export async function boot(): Promise<void> {
+  api.onUploadsChanged((batch) => uploadsStore.apply(batch))
+  api.onInterruptedChanged((rows) => appStore.update({ interrupted: rows }))
+  api.onNotice((notice) => appStore.toast(notice))
+  api.onNavigate((view) => appStore.update({ view }))
+  uploadsStore.onGap = () => {
+    void api.listUploads().then((s) => uploadsStore.load(s))
+  }
+  try {
+    const [snapshot, info] = await Promise.all([api.listUploads(), api.getAppInfo()])
+    uploadsStore.load(snapshot)
+    appStore.update({
+      destination: info.destination,
+      version: info.version,
+      interrupted: info.interrupted,
+    })
+  } catch (e) {
+    appStore.toast({ kind: 'error', message: errorMessage(e) })
+    appStore.update({ destination: null })
+  }
+}
+
+/** Runs an intent and turns a refusal from main into a toast instead of an unhandled rejection. */
+export async function attempt<T>(run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run()
+  } catch (e) {
+    appStore.toast({ kind: 'error', message: errorMessage(e) })
+    return undefined
+  }
+}

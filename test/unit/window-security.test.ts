@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createAppProtocolHandler } from '../../src/main/app-protocol'
+import { appUrlCheck, originOf } from '../../src/main/app-url'
+import { fileArgs } from '../../src/main/argv'
+import { CSP } from '../../src/main/csp'
+import { isSafeExternalUrl, openExternalSafely } from '../../src/main/external'
+
+describe('CSP', () => {
+  it('index.html carries exactly the CSP main sends as a header', () => {
+    const html = readFileSync(resolve(__dirname, '../../src/renderer/index.html'), 'utf8')
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)
+    expect(meta?.[1]).toBe(CSP)
+  })
+
+  it('allows nothing inline, no network, no eval', () => {
+    expect(CSP).toContain("default-src 'none'")
+    expect(CSP).toContain("script-src 'self'")
+    expect(CSP).toContain("connect-src 'none'")
+    expect(CSP).not.toContain('unsafe-inline')
+    expect(CSP).not.toContain('unsafe-eval')
+    expect(CSP).not.toMatch(/data:|blob:|https?:/)
+  })
+})
+
+describe('external links', () => {
+  it.each([
+    ['https://docs.aws.amazon.com/x', true],
+    ['http://example.com', false],
+    ['file:///etc/passwd', false],
+    ['smb://host/share', false],
+    ['ms-msdt:/id PCWDiagnostic', false],
+    ['javascript:alert(1)', false],
+    ['https://user:pw@example.com', false],
+    ['not a url', false],
+  ])('%s → %s', async (url, ok) => {
+    expect(isSafeExternalUrl(url)).toBe(ok)
+    const opened: string[] = []
+    const r = await openExternalSafely({ openExternal: async (u) => void opened.push(u) }, url)
+    expect(r).toBe(ok)
+    expect(opened).toEqual(ok ? [url] : [])
+  })
+})
+
+describe('app URLs', () => {
+  it('recognise our origin only', () => {
+    const isApp = appUrlCheck(['upreel://app'])
+    expect(isApp('upreel://app/index.html')).toBe(true)
+    expect(isApp('upreel://app/')).toBe(true)
+    expect(isApp('upreel://other/index.html')).toBe(false)
+    expect(isApp('https://app/index.html')).toBe(false)
+    expect(isApp('file:///index.html')).toBe(false)
+    expect(originOf('%%%')).toBeNull()
+  })
+})
+
+describe('app protocol handler', () => {
+  const root = mkdtempSync(join(tmpdir(), 'upreel-proto-'))
+  const rendererDir = join(root, 'renderer')
+  mkdirSync(join(rendererDir, 'assets'), { recursive: true })
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html>')
+  writeFileSync(join(rendererDir, 'assets', 'a.js'), 'console.log(1)')
+  writeFileSync(join(root, 'secret.json'), '{"key":"s3cr3t"}')
+  symlinkSync(join(root, 'secret.json'), join(rendererDir, 'assets', 'link.json'))
+  const thumb = join(root, 'poster.jpg')
+  writeFileSync(thumb, Buffer.from([0xff, 0xd8, 0xff]))
+  const handle = createAppProtocolHandler({
+    rendererDir,
+    thumbnailPath: (id) => (id === 'known' ? thumb : undefined),
+  })
+  const get = (path: string) => handle(new Request(`upreel://app${path}`))
+
+  it('serves the page with the CSP header', async () => {
+    const res = await get('/index.html')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-security-policy')).toBe(CSP)
+    expect(res.headers.get('content-type')).toMatch(/text\/html/)
+    expect((await get('/')).status).toBe(200)
+    expect((await get('/assets/a.js')).headers.get('content-type')).toMatch(/javascript/)
+  })
+
+  it.each(['/../secret.json', '/%2e%2e/secret.json', '/assets/..%2f..%2fsecret.json', '/%00'])(
+    'refuses to leave the renderer folder: %s',
+    async (path) => {
+      const res = await get(path)
+      expect(res.status).toBe(404)
+      expect(await res.text()).not.toContain('s3cr3t')
+    },
+  )
+
+  it('serves thumbnails only for ids the engine knows', async () => {
+    const ok = await get('/thumb/known?v=1')
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('content-type')).toBe('image/jpeg')
+    expect((await get('/thumb/unknown')).status).toBe(404)
+    expect((await get('/thumb/..%2f..%2fsecret.json')).status).toBe(404)
+  })
+
+  it('answers only GET/HEAD', async () => {
+    const res = await handle(new Request('upreel://app/index.html', { method: 'POST', body: 'x' }))
+    expect(res.status).toBe(405)
+  })
+
+  it('does not follow a symlink out of the renderer folder', async () => {
+    const res = await get('/assets/link.json')
+    expect(res.status).toBe(404)
+    expect(await res.text()).not.toContain('s3cr3t')
+  })
+})
+
+describe('launch arguments', () => {
+  it('keeps files, drops the executable, the dev app path and flags', () => {
+    expect(
+      fileArgs(['/opt/Upreel/upreel', '--no-sandbox', 'a.mp4', '/abs/b.mov'], '/home/me', false),
+    ).toEqual(['/home/me/a.mp4', '/abs/b.mov'])
+    expect(fileArgs(['electron', '.', 'clip.mp4'], '/w', true)).toEqual(['/w/clip.mp4'])
+  })
+})
