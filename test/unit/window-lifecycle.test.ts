@@ -5,7 +5,7 @@ import { QuitGuard } from '../../src/main/services/quit-guard'
 import type { QueueTotals } from '../../src/preload/contract'
 
 function dialogAnswering(response: number) {
-  const showMessageBox = vi.fn(async () => ({ response }))
+  const showMessageBox = vi.fn(async (_options: unknown) => ({ response }))
   const dialog: OpenDialogLike = {
     showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
     showMessageBox,
