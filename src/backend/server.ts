@@ -328,8 +328,11 @@ function buildRoutes(deps: {
       )
     let key: string
     let thumbnailFor: string | undefined
-    if (metadata.thumbnailFor !== undefined) {
-      thumbnailFor = metadata.thumbnailFor
+    // `thumbnailFor` (documented) or `thumbnail-for` (the engine's metadata name, whose value is
+    // RFC 2047-encoded when the key is not ASCII).
+    const forKey = metadata.thumbnailFor ?? metadata['thumbnail-for']
+    if (forKey !== undefined) {
+      thumbnailFor = decodeRfc2047(forKey)
       if (type !== 'image/jpeg')
         throw new HttpError(400, 'A thumbnail (metadata.thumbnailFor) must be an image/jpeg.')
       const video = store.findByKey(thumbnailFor)
@@ -702,4 +705,10 @@ function encodeMetadata(meta: Record<string, string>): Record<string, string> {
       : `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=`
   }
   return out
+}
+
+/** `=?UTF-8?B?…?=` → text; anything else unchanged. */
+function decodeRfc2047(v: string): string {
+  const m = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i.exec(v)
+  return m ? Buffer.from(m[1]!, 'base64').toString('utf8') : v
 }

@@ -453,6 +453,15 @@ describe('reference backend: thumbnails', () => {
       createHash('sha256').update(jpeg).digest('hex'),
     )
 
+    // The engine's spelling: `thumbnail-for`, RFC 2047-encoded when the key is not ASCII.
+    const accented = await create('fête.mp4')
+    const encoded = `=?UTF-8?B?${Buffer.from(accented.key).toString('base64')}?=`
+    const engineStyle = await create('thumbnail.jpg', {
+      type: 'image/jpeg',
+      metadata: { 'thumbnail-for': encoded },
+    })
+    expect(engineStyle.key).toBe(accented.key.replace(/fête\.mp4$/, 'thumbnail.jpg'))
+
     const bobs = await call('POST', '/s3/multipart', {
       user: 'bob',
       body: { filename: 'p.jpg', type: 'image/jpeg', metadata: { thumbnailFor: video.key } },

@@ -21,16 +21,24 @@ export interface TestBackend {
   auth(user?: 'alice' | 'bob'): Record<string, string>
   /** Stops and starts again on the same port and data dir. */
   restart(): Promise<void>
+  /** Stops (graceful): requests get "connection refused" until start(). */
+  stop(): Promise<void>
+  /** Starts again after stop(), same port and data dir. */
+  start(): Promise<void>
   close(): Promise<void>
 }
 
 export async function startTestBackend(
-  opts: { bucket: string } & Partial<Omit<BackendConfigInput, 's3' | 'tokens'>>,
+  opts: {
+    bucket: string
+    /** S3 endpoint the backend signs for (e.g. an S3Proxy that counts the PUTs). */
+    s3Endpoint?: string
+  } & Partial<Omit<BackendConfigInput, 's3' | 'tokens'>>,
 ): Promise<TestBackend> {
   const server = testServer()
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'upreel-backend-')))
   const logs: LogEntry[] = []
-  const { bucket, ...rest } = opts
+  const { bucket, s3Endpoint, ...rest } = opts
   const config = (port: number): BackendConfigInput => ({
     ...rest,
     host: '127.0.0.1',
@@ -39,7 +47,7 @@ export async function startTestBackend(
     tokens: { [ALICE_TOKEN]: 'alice', [BOB_TOKEN]: 'bob' },
     s3: {
       bucket,
-      endpoint: server.endpoint,
+      endpoint: s3Endpoint ?? server.endpoint,
       region: server.region,
       forcePathStyle: true,
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
@@ -47,7 +55,7 @@ export async function startTestBackend(
     // Tests run several backends one after another: keep the lines for assertions, not stdout.
     log: (e) => void logs.push(e),
   })
-  let running: RunningBackend = await startBackend(config(0))
+  let running: RunningBackend | undefined = await startBackend(config(0))
   const port = running.port
   return {
     url: running.url,
@@ -57,11 +65,18 @@ export async function startTestBackend(
       Authorization: `Bearer ${user === 'alice' ? ALICE_TOKEN : BOB_TOKEN}`,
     }),
     async restart() {
-      await running.close()
+      await running?.close()
       running = await startBackend(config(port))
     },
+    async stop() {
+      await running?.close()
+      running = undefined
+    },
+    async start() {
+      running ??= await startBackend(config(port))
+    },
     async close() {
-      await running.close()
+      await running?.close()
       if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true })
     },
   }
