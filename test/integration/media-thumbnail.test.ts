@@ -20,6 +20,7 @@ import {
   probeImage,
   psnr,
   referenceFrame,
+  ROTATED_GOP_FRAMES,
   type MediaFixtures,
 } from '../support/media-fixtures'
 
@@ -48,7 +49,9 @@ describe('poster offset and size', () => {
   it('takes the frame at 1 s of a 4 s clip (10 % clamped to 1 s), at its own size', async () => {
     const info = await probe(fx.clip)
     const result = await thumbnail(fx.clip, info, { out: join(out, 'clip.jpg'), tools })
-    expect(result).toMatchObject({ atSec: 1, width: 320, height: 240, attempts: 1 })
+    // Two runs: the clip's only keyframe is frame 0, so the keyframe shortcut is refused and the
+    // exact offset is decoded.
+    expect(result).toMatchObject({ atSec: 1, width: 320, height: 240, attempts: 2 })
     // ffprobe's view of the file we wrote: a 320x240 JPEG (small sources are not upscaled).
     expect(await probeImage(result.path)).toEqual({ width: 320, height: 240, codec: 'mjpeg' })
 
@@ -70,6 +73,22 @@ describe('poster offset and size', () => {
     expect(result).toMatchObject({ width: 360, height: 640 })
   })
 
+  it('uses the keyframe just before the offset when one is at least half-way there', async () => {
+    const info = await probe(fx.rotated)
+    const result = await thumbnail(fx.rotated, info, { out: join(out, 'rotated-kf.jpg'), tools })
+    // 1 s asked; keyframes every 20 frames at 30 fps: 0, 0.667, 1.333 … → the one at 0.667 s.
+    const keyframe = Math.floor(30 / ROTATED_GOP_FRAMES) * (ROTATED_GOP_FRAMES / 30)
+    expect(result.atSec).toBeCloseTo(keyframe, 2)
+    expect(result.attempts).toBe(1)
+    const ref = (t: number) =>
+      referenceFrame(fx.rotated, t, join(out, `rot-ref-${t}.png`), result.width, result.height)
+    const atKeyframe = await psnr(result.path, await ref(keyframe))
+    const atOffset = await psnr(result.path, await ref(1))
+    console.log(`keyframe poster PSNR: ${atKeyframe} dB vs keyframe, ${atOffset} dB vs 1 s`)
+    expect(atKeyframe).toBeGreaterThan(35)
+    expect(atKeyframe).toBeGreaterThan(atOffset + 5)
+  })
+
   it('takes the longest side from the option', async () => {
     const info = await probe(fx.rotated)
     const result = await thumbnail(fx.rotated, info, {
@@ -89,7 +108,10 @@ describe('poster offset and size', () => {
       result.path,
       await referenceFrame(fx.clip, 2, join(out, 'r2.png'), 320, 240),
     )
-    const at1 = await psnr(result.path, join(out, 'ref-1.png'))
+    const at1 = await psnr(
+      result.path,
+      await referenceFrame(fx.clip, 1, join(out, 'r1.png'), 320, 240),
+    )
     expect(at2).toBeGreaterThan(at1)
   })
 })

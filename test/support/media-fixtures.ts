@@ -20,7 +20,10 @@ export interface MediaFixtures {
   dir: string
   /** 4 s, 320x240, 25 fps testsrc, H.264 + AAC (sine), moov at the end (ffmpeg's default). */
   clip: string
-  /** Coded 1280x720, 30 fps, 3 s, with a 90° display matrix: shown upright as 720x1280. */
+  /**
+   * Coded 1280x720, 30 fps, 3 s, keyframe every 20 frames, with a 90° display matrix: shown
+   * upright as 720x1280.
+   */
   rotated: string
   /** 8 s, 320x240: 3 s of black, then 5 s of testsrc. */
   blackStart: string
@@ -37,6 +40,9 @@ export interface MediaFixtures {
   /** `clip` under a name with spaces, an accent and an emoji. */
   unicodeName: string
 }
+
+/** Keyframe interval of the rotated clip (frames at 30 fps). */
+export const ROTATED_GOP_FRAMES = 20
 
 /** Bump when a recipe changes so cached fixture folders are rebuilt. */
 const RECIPE_VERSION = 3
@@ -107,7 +113,18 @@ export async function makeMediaFixtures(dir: string): Promise<MediaFixtures> {
  * ffprobe, so a future ffmpeg that honours neither fails loudly instead of testing nothing).
  */
 async function makeRotated(out: string, src: string): Promise<void> {
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=30:duration=3', ...x264, src])
+  // A keyframe every 20 frames (0, 0.667, 1.333 … s), like a phone's short GOP: the poster's
+  // keyframe shortcut has a keyframe to find that is not frame 0.
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=1280x720:rate=30:duration=3',
+    ...x264,
+    '-g',
+    String(ROTATED_GOP_FRAMES),
+    src,
+  ])
   try {
     await ffmpeg(['-display_rotation', '90', '-i', src, '-c', 'copy', out])
   } catch {

@@ -7,7 +7,7 @@ import {
   parseClock,
   parseFfmpegInfo,
   parseFfprobeJson,
-  parseFrameStats,
+  parseFirstFrame,
   parseRate,
   stderrTail,
   toMediaInfo,
@@ -306,7 +306,7 @@ describe('small parsers', () => {
     expect(containerName(['avi'], undefined, 'avi')).toBe('avi')
   })
 
-  it('parseFrameStats reads the first frame only', () => {
+  it('parseFirstFrame reads the first frame only, with its time relative to the seek', () => {
     const stdout = `frame:0    pts:0       pts_time:0
 lavfi.signalstats.YMIN=16
 lavfi.signalstats.YAVG=125.246
@@ -314,8 +314,14 @@ lavfi.signalstats.YHIGH=180
 frame:1    pts:512     pts_time:0.0333333
 lavfi.signalstats.YAVG=17.5
 `
-    expect(parseFrameStats(stdout)).toEqual({ YMIN: 16, YAVG: 125.246, YHIGH: 180 })
-    expect(parseFrameStats('')).toEqual({})
+    expect(parseFirstFrame(stdout)).toEqual({
+      ptsTime: 0,
+      stats: { YMIN: 16, YAVG: 125.246, YHIGH: 180 },
+    })
+    // -noaccurate_seek: the keyframe 8 s before the offset.
+    const keyframe = 'frame:0    pts:-102400 pts_time:-8\nlavfi.signalstats.YAVG=128.34\n'
+    expect(parseFirstFrame(keyframe)).toEqual({ ptsTime: -8, stats: { YAVG: 128.34 } })
+    expect(parseFirstFrame('')).toEqual({ stats: {} })
   })
 
   it('stderrTail keeps the last lines', () => {

@@ -59,6 +59,14 @@ describe('thumbnailArgs', () => {
     expect(args[args.indexOf('-frames:v') + 1]).toBe('1')
   })
 
+  it('asks for the keyframe before the offset only in keyframe mode', () => {
+    expect(args).not.toContain('-noaccurate_seek')
+    const keyframe = thumbnailArgs('/v/a.mp4', '/c/o.jpg', 60, 640, 'keyframe')
+    expect(keyframe.indexOf('-noaccurate_seek')).toBeLessThan(keyframe.indexOf('-ss'))
+    expect(keyframe.indexOf('-ss')).toBeLessThan(keyframe.indexOf('-i'))
+    expect(keyframe[keyframe.indexOf('-fps_mode') + 1]).toBe('passthrough')
+  })
+
   it('keeps file names from being read as options or protocols', () => {
     expect(args[args.indexOf('-i') + 1]).toBe('file:/v/-odd name.mp4')
     expect(args.at(-1)).toBe('file:/c/out.jpg')

@@ -211,21 +211,28 @@ export function parseClock(clock: string): number | undefined {
 }
 
 /**
- * The first frame's values from ffmpeg's `metadata=mode=print:file=-` filter, e.g. signalstats'
- * { YAVG: 125.2, YHIGH: 180 }. Keys lose their "lavfi.signalstats." prefix.
+ * The first frame from ffmpeg's `metadata=mode=print:file=-` filter: its timestamp (relative to the
+ * `-ss` offset, so -8 means "8 s before the offset asked for") and its values, e.g. signalstats'
+ * { YAVG: 125.2, YHIGH: 180 }, keys without their "lavfi.signalstats." prefix.
  */
-export function parseFrameStats(stdout: string): Record<string, number> {
+export function parseFirstFrame(stdout: string): {
+  ptsTime?: number
+  stats: Record<string, number>
+} {
   const stats: Record<string, number> = {}
+  let ptsTime: number | undefined
   let frames = 0
   for (const line of stdout.split(/\r?\n/)) {
     if (/^frame:\d+/.test(line)) {
       if (++frames > 1) break
+      const pts = /pts_time:(-?[\d.]+(?:e[-+]?\d+)?)/.exec(line)
+      if (pts) ptsTime = Number(pts[1])
       continue
     }
     const kv = /^lavfi\.(?:[\w]+\.)?(\w+)=(-?[\d.]+(?:e[-+]?\d+)?)$/.exec(line.trim())
     if (kv && frames === 1) stats[kv[1]!] = Number(kv[2])
   }
-  return stats
+  return { ptsTime, stats }
 }
 
 /** The last `n` non-empty lines of ffmpeg's stderr: where it says why it failed. */

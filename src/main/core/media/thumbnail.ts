@@ -7,10 +7,17 @@
  * command line. Spawning it ourselves keeps that command visible and unit-testable
  * (thumbnailArgs), and gives cancellation and the stderr tail for free (./run-process.ts).
  *
- * The command: `-ss` BEFORE `-i` so ffmpeg seeks in the container index to the keyframe before the
- * offset and decodes from there (not from the start); one frame; scaled so the longest displayed
- * side is at most 640 px (ffmpeg has already applied the rotation); and, in the same process,
- * signalstats on the small frame printed to stdout, so telling a black frame costs nothing extra.
+ * The command: `-ss` BEFORE `-i` so ffmpeg seeks in the container index instead of decoding from
+ * the start; one frame; scaled so the longest displayed side is at most 640 px (ffmpeg has already
+ * applied the rotation); and, in the same process, signalstats on the small frame printed to stdout
+ * with the frame's timestamp, so telling a black frame costs nothing extra.
+ *
+ * Each offset is tried in two steps. First `-noaccurate_seek`: ffmpeg returns the keyframe at or
+ * before the offset, decoding ONE frame. That frame is kept when it is at least half-way to the
+ * offset (the keyframe at 52 s for 60 s: as good a poster, and a 2-hour 1080p file takes ~0.2 s
+ * instead of decoding 8 s of 1080p to reach 60 s exactly). When the keyframe is further back (a
+ * short clip whose only keyframe is frame 0, which is also why "never frame 0" needs this), the
+ * offset is taken exactly, decoding from that keyframe.
  */
 import { randomUUID } from 'node:crypto'
 import { readFile, rename, rm, stat } from 'node:fs/promises'
@@ -18,7 +25,7 @@ import type { MediaInfo } from '../engine/types'
 import { isAbortError } from '../errors'
 import { defaultMediaTools, type MediaTools } from './ffmpeg-path'
 import { fileNotFound, thumbnailFailed, timedOut, toolMissing } from './media-errors'
-import { parseFrameStats, stderrTail } from './parse'
+import { parseFirstFrame, stderrTail } from './parse'
 import { ProcessTimeoutError, runProcess } from './run-process'
 
 /** Longest side of the poster in px: what upload platforms show in lists (issue #4). */
@@ -38,7 +45,12 @@ const UNKNOWN_DURATION_OFFSETS = [POSTER_MIN_SEC, 0.5, 0.1]
  * while a dark but real scene (a street at night) still has lit parts above it.
  */
 export const NEAR_BLACK_LUMA = 32
-/** All tries together; one try on a 2-hour 1080p file takes under a second here (bench). */
+/**
+ * A keyframe found before the offset is used when it is at least this share of the way there;
+ * otherwise the exact offset is decoded (see the header).
+ */
+export const KEYFRAME_MIN_SHARE = 0.5
+/** All tries together; one try on a 2-hour 1080p file takes well under a second here (bench). */
 export const THUMBNAIL_TIMEOUT_MS = 60_000
 /** JPEG quality on ffmpeg's 2–31 scale (lower is better): ~30–60 KB at 640 px. */
 const JPEG_QSCALE = '3'
@@ -47,7 +59,7 @@ export interface ThumbnailOptions {
   /** Where to write the JPEG (written to a temporary name beside it, then renamed). */
   out: string
   maxLongSide?: number
-  /** Take exactly this offset (s); no black-frame retry. */
+  /** Take exactly this offset (s): no keyframe shortcut, no black-frame retry. */
   atSec?: number
   signal?: AbortSignal
   timeoutMs?: number
@@ -57,7 +69,7 @@ export interface ThumbnailOptions {
 
 export interface ThumbnailResult {
   path: string
-  /** Offset the poster was taken at (s). */
+  /** Time of the poster frame in the video (s): the offset, or the keyframe shortly before it. */
   atSec: number
   width: number
   height: number
@@ -84,12 +96,16 @@ export function posterOffsets(durationSec: number | undefined): number[] {
   return [first, ...later].map((t) => Math.round(t * 1000) / 1000)
 }
 
-/** The ffmpeg command line for one poster try. */
+/**
+ * The ffmpeg command line for one poster try. `seek`: 'keyframe' returns the keyframe at or before
+ * `atSec` (one frame decoded); 'exact' decodes from that keyframe up to `atSec`.
+ */
 export function thumbnailArgs(
   input: string,
   output: string,
   atSec: number,
   maxLongSide = DEFAULT_MAX_LONG_SIDE,
+  seek: 'keyframe' | 'exact' = 'exact',
 ): string[] {
   const L = Math.max(2, Math.floor(maxLongSide))
   // Display width is iw*sar (anamorphic sources); sizes stay even and are never upscaled.
@@ -100,6 +116,7 @@ export function thumbnailArgs(
     '-nostdin',
     '-v',
     'error',
+    ...(seek === 'keyframe' ? ['-noaccurate_seek'] : []),
     '-ss',
     atSec.toFixed(3),
     '-i',
@@ -109,6 +126,10 @@ export function thumbnailArgs(
     '0:V:0',
     '-frames:v',
     '1',
+    // Encode the first decoded frame as is. The default (cfr for image2) drops frames stamped
+    // before the offset, so the keyframe shortcut would silently decode up to the offset anyway.
+    '-fps_mode',
+    'passthrough',
     '-vf',
     `${scale},setsar=1,signalstats,metadata=mode=print:file=-`,
     '-c:v',
@@ -137,48 +158,62 @@ export async function thumbnail(
   const tools = opts.tools ?? defaultMediaTools()
   const timeoutMs = opts.timeoutMs ?? THUMBNAIL_TIMEOUT_MS
   const deadline = Date.now() + timeoutMs
-  const offsets = opts.atSec !== undefined ? [opts.atSec] : posterOffsets(info.durationSec)
+  const exact = opts.atSec !== undefined
+  const offsets = exact ? [opts.atSec!] : posterOffsets(info.durationSec)
   const tmpBase = `${opts.out}.${randomUUID().slice(0, 8)}`
   const tmps: string[] = []
-  let best: { tmp: string; atSec: number; luma: number; stats: Record<string, number> } | undefined
+  let best: Frame | undefined
   let lastError = ''
   let attempts = 0
+
+  /** One ffmpeg run; undefined when it produced no image (offset past the end, decode error). */
+  const grab = async (atSec: number, seek: 'keyframe' | 'exact'): Promise<Frame | undefined> => {
+    const tmp = `${tmpBase}.${attempts++}.tmp.jpg`
+    tmps.push(tmp)
+    const remaining = deadline - Date.now()
+    if (remaining <= 0)
+      throw timedOut('thumbnail', timeoutMs, new Error(lastError || 'no frame yet'))
+    const args = thumbnailArgs(path, tmp, atSec, opts.maxLongSide, seek)
+    let result
+    try {
+      result = await runProcess(tools.ffmpeg, args, {
+        signal: opts.signal,
+        timeoutMs: remaining,
+        onSpawn: opts.onSpawn,
+      })
+    } catch (err) {
+      if (isAbortError(err)) throw err
+      if (err instanceof ProcessTimeoutError) {
+        throw timedOut('thumbnail', timeoutMs, new Error(stderrTail(err.stderr)))
+      }
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'EACCES') throw toolMissing('thumbnail', tools.ffmpeg, err)
+      throw err
+    }
+    // An offset past the last decodable frame exits 0 with no image.
+    if (result.exitCode !== 0 || !(await nonEmpty(tmp))) {
+      lastError =
+        stderrTail(result.stderr) || `no frame at ${atSec} s (exit code ${result.exitCode})`
+      return undefined
+    }
+    const { ptsTime, stats } = parseFirstFrame(result.stdout)
+    const time = Math.round((atSec + (ptsTime ?? 0)) * 1000) / 1000
+    return { tmp, time, stats, luma: stats.YHIGH ?? stats.YAVG ?? 0 }
+  }
+
   try {
     for (const atSec of offsets) {
-      const tmp = `${tmpBase}.${attempts}.tmp.jpg`
-      tmps.push(tmp)
-      attempts++
-      const remaining = deadline - Date.now()
-      if (remaining <= 0) throw timedOut('thumbnail', timeoutMs, new Error(lastError || undefined))
-      const args = thumbnailArgs(path, tmp, atSec, opts.maxLongSide)
-      let result
-      try {
-        result = await runProcess(tools.ffmpeg, args, {
-          signal: opts.signal,
-          timeoutMs: remaining,
-          onSpawn: opts.onSpawn,
-        })
-      } catch (err) {
-        if (isAbortError(err)) throw err
-        if (err instanceof ProcessTimeoutError) {
-          throw timedOut('thumbnail', timeoutMs, new Error(stderrTail(err.stderr)))
+      let frame: Frame | undefined
+      if (!exact) {
+        const keyframe = await grab(atSec, 'keyframe')
+        if (keyframe && keyframe.time > 0 && keyframe.time >= atSec * KEYFRAME_MIN_SHARE) {
+          frame = keyframe
         }
-        const code = (err as NodeJS.ErrnoException).code
-        if (code === 'ENOENT' || code === 'EACCES')
-          throw toolMissing('thumbnail', tools.ffmpeg, err)
-        throw err
       }
-      // An offset past the last decodable frame exits 0 with no image: try the next one.
-      const written = await nonEmpty(tmp)
-      if (result.exitCode !== 0 || !written) {
-        lastError =
-          stderrTail(result.stderr) || `no frame at ${atSec} s (exit code ${result.exitCode})`
-        continue
-      }
-      const stats = parseFrameStats(result.stdout)
-      const luma = stats.YHIGH ?? stats.YAVG ?? 0
-      if (!best || luma > best.luma) best = { tmp, atSec, luma, stats }
-      if (!isNearBlack(stats)) break
+      frame ??= await grab(atSec, 'exact')
+      if (!frame) continue
+      if (!best || frame.luma > best.luma) best = frame
+      if (!isNearBlack(frame.stats)) break
     }
     if (!best && /No such file or directory/.test(lastError)) {
       throw fileNotFound('thumbnail', new Error(lastError))
@@ -189,7 +224,7 @@ export async function thumbnail(
     await rename(best.tmp, opts.out)
     return {
       path: opts.out,
-      atSec: best.atSec,
+      atSec: best.time,
       width: size.width,
       height: size.height,
       meanLuma: best.stats.YAVG,
@@ -198,6 +233,15 @@ export async function thumbnail(
   } finally {
     await Promise.all(tmps.map((t) => rm(t, { force: true })))
   }
+}
+
+interface Frame {
+  tmp: string
+  /** Time of the frame in the video (s). */
+  time: number
+  stats: Record<string, number>
+  /** What isNearBlack looks at, to keep the brightest frame when all are dark. */
+  luma: number
 }
 
 async function nonEmpty(path: string): Promise<boolean> {
