@@ -42,6 +42,8 @@ export interface RunningBackend {
   url: string
   port: number
   config: BackendConfig
+  /** Requests being handled right now. */
+  readonly inFlight: number
   /** Graceful: stops accepting, lets requests in flight finish (up to shutdownGraceMs). */
   close(): Promise<void>
 }
@@ -94,6 +96,7 @@ export async function startBackend(
 
   const routes = buildRoutes({ config, store, s3, bucket })
   let closing = false
+  let inFlight = 0
 
   const server = createServer((req, res) => {
     void handle(req, res)
@@ -104,15 +107,21 @@ export async function startBackend(
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now()
+    inFlight++
     const requestId = randomUUID()
     const entry: Record<string, unknown> = { requestId, method: req.method }
     res.setHeader('X-Request-Id', requestId)
     // Signed URLs must never sit in a shared cache.
     res.setHeader('Cache-Control', 'no-store')
     res.setHeader('X-Content-Type-Options', 'nosniff')
-    if (closing) res.setHeader('Connection', 'close')
     const corsOk = applyCors(req, res, config.corsOrigins)
     let status = 200
+    // Decided when answering, not when the request came in: a request that was in flight when
+    // shutdown began must not leave its keep-alive connection holding close() up.
+    const send = (code: number, body: unknown) => {
+      if (closing) res.setHeader('Connection', 'close')
+      sendJson(res, code, body)
+    }
     try {
       if (req.method === 'OPTIONS') {
         entry.route = 'OPTIONS'
@@ -127,19 +136,20 @@ export async function startBackend(
       const userId = match.public ? '' : authenticate(req, users)
       if (userId) entry.user = userId
       const body = await match.handler({ req, url, userId, params: match.params, log: entry })
-      sendJson(res, status, body)
+      send(status, body)
     } catch (e) {
       if (e instanceof HttpError) {
         status = e.status
         if (status >= 500 && e.cause) entry.error = describeError(e.cause)
         if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer')
-        sendJson(res, status, { error: e.message, requestId })
+        send(status, { error: e.message, requestId })
       } else {
         status = 500
         entry.error = describeError(e)
-        sendJson(res, 500, { error: 'The upload server had an internal error.', requestId })
+        send(500, { error: 'The upload server had an internal error.', requestId })
       }
     } finally {
+      inFlight--
       entry.status = status
       entry.ms = Math.round(performance.now() - started)
       log({ level: status >= 500 ? 'error' : 'info', msg: 'request', ...entry })
@@ -177,7 +187,15 @@ export async function startBackend(
       log({ level: 'info', msg: 'stopped' })
     })())
 
-  return { url, port, config, close }
+  return {
+    url,
+    port,
+    config,
+    get inFlight() {
+      return inFlight
+    },
+    close,
+  }
 }
 
 interface Route {

@@ -4,10 +4,15 @@
  * on the URLs it signs, as any Companion client would send them.
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALICE_TOKEN, BOB_TOKEN, startTestBackend, type TestBackend } from '../support/backend'
-import { freshBucket, openUploads, sha256OfObject, testClient } from '../support/s3'
+import { freshBucket, openUploads, sha256OfObject, testClient, testServer } from '../support/s3'
 
 const MiB = 1024 * 1024
 const client = testClient()
@@ -540,5 +545,106 @@ describe('reference backend: CORS, logs, shutdown', () => {
       ['alice', 200],
       ['bob', 403],
     ])
+  })
+
+  it('close() lets a request in flight finish, then refuses new connections', async () => {
+    const own = await startTestBackend({ bucket })
+    const body = JSON.stringify({ filename: 'late.mp4', type: 'video/mp4' })
+    let closing: Promise<void> | undefined
+    /** Bounded poll: the server has parsed the headers and is waiting for the body. */
+    const untilInFlight = async () => {
+      for (const end = Date.now() + 5000; own.inFlight() === 0;) {
+        if (Date.now() > end) throw new Error('the request never reached the backend')
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    }
+    const answer = new Promise<{ status: number; text: string }>((resolveAnswer, reject) => {
+      const req = request(own.url + '/s3/multipart', {
+        method: 'POST',
+        headers: {
+          ...own.auth(),
+          'Content-Type': 'application/json',
+          'Content-Length': body.length,
+        },
+      })
+      req.on('response', (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c.toString()))
+        res.on('end', () => resolveAnswer({ status: res.statusCode ?? 0, text }))
+      })
+      req.on('error', reject)
+      // Half the body now; the rest only once shutdown has begun.
+      req.write(body.slice(0, 10))
+      void untilInFlight().then(() => {
+        closing = own.close()
+        req.end(body.slice(10))
+      }, reject)
+    })
+    const res = await answer
+    expect(res.status, res.text).toBe(200)
+    expect(JSON.parse(res.text).key).toMatch(/\/late\.mp4$/)
+    await closing
+    await expect(fetch(own.url + '/health')).rejects.toThrow()
+    expect(own.logs.map((l) => l.msg)).toContain('stopped')
+  })
+
+  it('`npm run backend` (src/backend/main.ts) reads its env, serves, and stops on SIGTERM with exit 0', async () => {
+    const s = testServer()
+    const dataDir = await mkdtemp(resolve(tmpdir(), 'upreel-backend-proc-'))
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', resolve(__dirname, '../../src/backend/main.ts')],
+      {
+        cwd: resolve(__dirname, '../..'),
+        env: {
+          ...process.env,
+          UPREEL_BACKEND_PORT: '0',
+          UPREEL_BACKEND_BUCKET: bucket,
+          UPREEL_BACKEND_TOKENS: `${ALICE_TOKEN}=alice`,
+          UPREEL_BACKEND_DATA_DIR: dataDir,
+          UPREEL_BACKEND_URL_EXPIRES: '60',
+          S3_ENDPOINT: s.endpoint,
+          AWS_REGION: s.region,
+          AWS_ACCESS_KEY_ID: s.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s.secretAccessKey,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stdout = ''
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        stdout += d.toString()
+        const m = /"msg":"listening","url":"([^"]+)"/.exec(stdout)
+        if (m) resolveUrl(m[1]!)
+      })
+      void exited.then(() => reject(new Error(`backend exited: ${stderr}`)))
+    })
+    try {
+      expect((await fetch(url + '/health')).status).toBe(200)
+      const res = await fetch(url + '/s3/multipart', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ALICE_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ filename: 'proc.mp4', type: 'video/mp4' }),
+      })
+      expect(res.status).toBe(200)
+      const up = (await res.json()) as { key: string; uploadId: string }
+      const signed = (await (
+        await fetch(`${url}/s3/multipart/${enc(up.uploadId)}/1${q(up.key)}`, {
+          headers: { Authorization: `Bearer ${ALICE_TOKEN}` },
+        })
+      ).json()) as { expires: number }
+      expect(signed.expires).toBe(60)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited, stderr).toBe(0)
+    expect(stdout).toContain('"msg":"stopped"')
+    expect(stdout).not.toContain(ALICE_TOKEN)
+    expect(stdout).not.toMatch(/X-Amz-Signature/i)
+    await rm(dataDir, { recursive: true, force: true })
   })
 })

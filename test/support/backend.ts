@@ -17,6 +17,8 @@ export interface TestBackend {
   url: string
   dataDir: string
   logs: LogEntry[]
+  /** Requests the backend is handling right now. */
+  inFlight(): number
   /** Headers that sign in as alice (the default user) or bob. */
   auth(user?: 'alice' | 'bob'): Record<string, string>
   /** Stops and starts again on the same port and data dir. */
@@ -61,6 +63,7 @@ export async function startTestBackend(
     url: running.url,
     dataDir,
     logs,
+    inFlight: () => running?.inFlight ?? 0,
     auth: (user = 'alice') => ({
       Authorization: `Bearer ${user === 'alice' ? ALICE_TOKEN : BOB_TOKEN}`,
     }),
