@@ -174,6 +174,41 @@ describe('CompanionStore against the reference backend', () => {
     }
   })
 
+  it('a PUT that starts inside the URL lifetime may finish after it (the expiry is checked at the start)', async () => {
+    const short = await startTestBackend({ bucket, urlExpiresSeconds: 2 })
+    try {
+      const store = storeFor(short)
+      const body = randomBytes(2 * MiB)
+      const up = await store.createMultipart({
+        key: 'x',
+        filename: 'slow.mp4',
+        contentType: 'video/mp4',
+        metadata: {},
+        size: body.length,
+      })
+      const signed = await store.signPart(up, 1)
+      const started = Date.now()
+      // 8 slices of 256 KiB, 500 ms apart: the body takes ~4 s, twice the URL's lifetime.
+      const { etag } = await putPart({
+        url: signed.url,
+        body,
+        md5Base64: md5(body).digest('base64'),
+        signal: new AbortController().signal,
+        partNumber: 1,
+        pace: (_bytes, signal) =>
+          new Promise((r, j) => {
+            const t = setTimeout(r, 500)
+            signal.addEventListener('abort', () => (clearTimeout(t), j(signal.reason)))
+          }),
+      })
+      expect(Date.now() - started).toBeGreaterThan(signed.expiresAt! - started + 1000)
+      await store.complete(up, [{ partNumber: 1, etag }])
+      expect(await sha256OfObject(client, bucket, up.key)).toBe(sha256(body))
+    } finally {
+      await short.close()
+    }
+  })
+
   it('abort leaves no multipart upload, a second abort resolves, listParts then says NoSuchUpload', async () => {
     const store = storeFor(backend)
     const up = await store.createMultipart({
