@@ -374,6 +374,41 @@ describe('upload engine against the real S3 server (direct mode)', () => {
     await engine.close()
   })
 
+  it('sends encryption and storage-class options to the server (Swift refuses both, in plain words)', async () => {
+    const file = await randomFile(join(tmp.dir, 'opts.mp4'), 6 * MiB)
+    const cases = [
+      [
+        { sse: 'AES256' as const },
+        /does not support a setting in use \(Server-side encryption is not supported\)/,
+      ],
+      [
+        { storageClass: 'STANDARD_IA' },
+        /does not support a setting in use \(The storage class you specified is not valid\)/,
+      ],
+    ] as const
+    for (const [objectOptions, message] of cases) {
+      const engine = testEngine({
+        store: directStore(bucket),
+        stateDir: stateDir('opts-' + Object.keys(objectOptions)[0]),
+        preferredPartSize: 5 * MiB,
+        objectOptions,
+      })
+      const [s] = await engine.add([{ path: file }])
+      await engine.whenIdle()
+      expect(engine.get(s!.id)!.error?.message).toMatch(message)
+      await engine.close()
+    }
+    const ok = testEngine({
+      store: directStore(bucket),
+      stateDir: stateDir('opts-std'),
+      objectOptions: { storageClass: 'STANDARD', acl: 'private' },
+    })
+    const [s] = await ok.add([{ path: file }])
+    await ok.whenIdle()
+    expect(ok.get(s!.id)!.state).toBe('done')
+    await ok.close()
+  })
+
   it('uploads a folder with nested dirs, skipping junk, keeping the relative folder in the key', async () => {
     const root = join(tmp.dir, 'shoot')
     await mkdir(join(root, 'day 1', 'cam A'), { recursive: true })

@@ -141,6 +141,19 @@ describe('upload state machine', () => {
     ])
   })
 
+  it('gives up after the attempt budget with a message that says so, and Retry continues', async () => {
+    faults.push([503, 'SlowDown'], [503, 'SlowDown'], [503, 'SlowDown'])
+    const { snap } = await run('overloaded.mp4', 6 * 1024 * 1024, async (engine, id) => {
+      const failed = engine.get(id)!
+      expect(failed.state).toBe('failed')
+      expect(failed.error!.code).toBe('SlowDown')
+      expect(failed.error!.message).toMatch(/slow down .* gave up after 3 attempts; press Retry/)
+      engine.retry(id)
+      await engine.whenIdle()
+    })
+    expect(snap.state).toBe('done')
+  })
+
   it('fails on a refusal, then Retry takes it back through the queue to done', async () => {
     store.signError = new UploadError({ code: 'AccessDenied', message: 'refused' })
     const { states, snap } = await run('denied.mp4', 6 * 1024 * 1024, async (engine, id) => {

@@ -792,7 +792,7 @@ export class FileUpload {
     if (verdict === 'fail') {
       // A failed file keeps its multipart upload and journal record, so Retry continues it;
       // Remove (or Cancel) aborts it on the server.
-      await this.fail(e)
+      await this.fail(gaveUp(e, part.attempts))
       return
     }
     const now = this.ctx.clock.now()
@@ -806,7 +806,7 @@ export class FileUpload {
     this.notice =
       verdict === 'wait-network'
         ? 'Waiting for the network to come back…'
-        : `${info.message} (attempt ${part.attempts + 1} of ${this.ctx.retry.maxAttempts})`
+        : `Retrying: ${info.message} (attempt ${part.attempts + 1} of ${this.ctx.retry.maxAttempts})`
     this.ctx.log(
       `upload ${this.id} part ${part.n}: ${info.code} (${info.detail ?? ''}); retry in ${delay} ms`,
     )
@@ -978,7 +978,7 @@ export class FileUpload {
       } catch (e) {
         if (isAbortError(e) || signal?.aborted) throw e
         const verdict = classify(e, attempt, this.ctx.retry)
-        if (verdict === 'fail') throw e
+        if (verdict === 'fail') throw gaveUp(e, attempt)
         const delay =
           verdict === 'wait-network'
             ? this.ctx.retry.maxDelayMs
@@ -1003,6 +1003,20 @@ export function multipartEtag(partMd5Hex: string[]): string {
   const h = createHash('md5')
   for (const m of partMd5Hex) h.update(Buffer.from(m, 'hex'))
   return `${h.digest('hex')}-${partMd5Hex.length}`
+}
+
+/** A retryable error that used up its attempts: say so, the message alone reads as transient. */
+function gaveUp(e: unknown, attempts: number): unknown {
+  if (!isUploadError(e) || !e.retryable) return e
+  return new UploadError({
+    code: e.code,
+    message: `${e.message} Upreel gave up after ${attempts} attempts; press Retry to continue where it stopped.`,
+    operation: e.operation,
+    partNumber: e.partNumber,
+    status: e.status,
+    requestId: e.requestId,
+    cause: e.cause ?? e,
+  })
 }
 
 function errorInfo(e: unknown, prefix?: string): UploadErrorInfo {

@@ -80,7 +80,7 @@ export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
         finish(
           new UploadError({
             code: 'RequestTimeout',
-            message: `No data moved for ${Math.round(idleMs / 1000)} s; retrying.`,
+            message: `No data moved for ${Math.round(idleMs / 1000)} s.`,
             retryable: true,
             operation,
             partNumber,

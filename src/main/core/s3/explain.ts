@@ -52,8 +52,7 @@ const S3_ERRORS: Record<string, { message: string; retryable: boolean }> = {
     retryable: false,
   },
   BadDigest: {
-    message:
-      'The data arrived damaged (its checksum did not match) and was refused; it will be sent again.',
+    message: 'The data arrived damaged (its checksum did not match), so the storage refused it.',
     retryable: true,
   },
   InvalidDigest: {
@@ -68,18 +67,21 @@ const S3_ERRORS: Record<string, { message: string; retryable: boolean }> = {
     message: 'The storage is missing a part of this upload.',
     retryable: false,
   },
-  SlowDown: { message: 'The storage asked to slow down; retrying shortly.', retryable: true },
-  ServiceUnavailable: {
-    message: 'The storage is temporarily unavailable; retrying.',
+  SlowDown: {
+    message: 'The storage asked Upreel to slow down (too many requests).',
     retryable: true,
   },
-  InternalError: { message: 'The storage had an internal error; retrying.', retryable: true },
+  ServiceUnavailable: {
+    message: 'The storage is temporarily unavailable.',
+    retryable: true,
+  },
+  InternalError: { message: 'The storage had an internal error.', retryable: true },
   RequestTimeout: {
-    message: 'The storage timed out waiting for data; retrying.',
+    message: 'The storage timed out waiting for data.',
     retryable: true,
   },
   RequestExpired: {
-    message: 'The upload link expired before it was used; getting a new one.',
+    message: 'The upload link expired before it was used.',
     retryable: true,
   },
   ExpiredToken: {
@@ -117,10 +119,18 @@ export function explainS3Error(code: string | undefined, ctx: S3ErrorContext): U
   if (known) {
     return new UploadError({ code: code!, ...known, ...ctxFields(ctx) })
   }
+  if (code === 'NotImplemented' || code === 'InvalidStorageClass') {
+    return new UploadError({
+      code,
+      message: `The storage does not support a setting in use${ctx.serverMessage ? ` (${ctx.serverMessage.replace(/\.$/, '')})` : ''}. Turn it off or change it in Settings (encryption, storage class, ACL).`,
+      retryable: false,
+      ...ctxFields(ctx),
+    })
+  }
   const retryable = status === undefined || status >= 500 || status === 429 || status === 408
   const message =
     status && status >= 500
-      ? 'The storage answered with a server error; retrying.'
+      ? 'The storage answered with a server error.'
       : `The storage refused the request${code ? ` (${code})` : status ? ` (HTTP ${status})` : ''}${
           ctx.serverMessage ? `: ${ctx.serverMessage}` : '.'
         }`
@@ -178,8 +188,8 @@ export function networkError(operation: string, cause: unknown, partNumber?: num
   return new UploadError({
     code: 'NetworkError',
     message: refused
-      ? 'The storage server is not answering (connection refused). Upreel will keep trying.'
-      : 'The network connection to the storage failed. Upreel will keep trying and continue when it is back.',
+      ? 'The storage server is not answering (connection refused).'
+      : 'The network connection to the storage failed.',
     retryable: true,
     operation,
     partNumber,
