@@ -27,6 +27,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.ts'],
+          environment: 'node',
+          // The S3 server (shared with integration) and the app build + e2e preload bundle.
+          globalSetup: ['test/support/global-setup.ts', 'test/e2e/support/build.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // One Chromium, one S3 server and the engine share 2 cores: one file at a time.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 })
