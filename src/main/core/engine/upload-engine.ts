@@ -98,23 +98,28 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   async add(files: AddFileInput[]): Promise<UploadSnapshot[]> {
     this.assertOpen()
     const out: UploadSnapshot[] = []
-    const records = await this.journal.list()
+    // Maps, not scans: a dropped folder can hold 10,000 files.
+    const active = new Map<string, FileUpload>()
+    for (const u of this.queue) {
+      if (!['done', 'cancelled', 'failed'].includes(u.status)) active.set(u.path, u)
+    }
+    const queued = new Set(this.queue.map((u) => u.id))
+    const earlierByPath = new Map<string, JournalRecord>()
+    for (const r of await this.journal.list()) {
+      if (r.destination.id === this.ctx.store.destinationId && !queued.has(r.id)) {
+        earlierByPath.set(r.source.path, r)
+      }
+    }
     for (const input of files) {
       const path = resolve(input.path)
-      const existing = this.queue.find(
-        (u) => u.path === path && !['done', 'cancelled', 'failed'].includes(u.status),
-      )
+      const existing = active.get(path)
       if (existing) {
         out.push(existing.snapshot())
         continue
       }
       // The same file left interrupted by an earlier run (a crash, the CLI): continue it.
-      const earlier = records.find(
-        (r) =>
-          r.source.path === path &&
-          r.destination.id === this.ctx.store.destinationId &&
-          !this.queue.some((u) => u.id === r.id),
-      )
+      const earlier = earlierByPath.get(path)
+      earlierByPath.delete(path)
       const lockedBy = earlier ? await this.journal.lockedBy(earlier.id) : undefined
       const upload = new FileUpload(this.ctx, {
         id: earlier && !lockedBy ? earlier.id : randomUUID(),
@@ -123,6 +128,7 @@ export class UploadEngine extends EventEmitter implements EngineApi {
         metadata: input.metadata,
         record: earlier && !lockedBy ? earlier : undefined,
       })
+      active.set(path, upload)
       this.queue.push(upload)
       this.emitFor(upload)
       out.push(upload.snapshot())
