@@ -344,6 +344,18 @@ describe('Companion’s ambiguous answers', () => {
     expect(seen).toHaveLength(1)
   })
 
+  it('a redirect is not followed: BackendRedirect names the address to use instead', async () => {
+    const { seen, fetchFn } = fakeBackend(() => ({
+      status: 301,
+      headers: { Location: 'https://b.test/s3/multipart' },
+    }))
+    const store = createCompanionStore({ baseUrl: 'http://b.test', fetch: fetchFn })
+    const e = await store.listParts(target).catch((err: unknown) => err as UploadError)
+    expect(e).toMatchObject({ code: 'BackendRedirect', retryable: false, status: 301 })
+    expect(e.message).toContain('https://b.test/s3/multipart')
+    expect(seen).toHaveLength(1)
+  })
+
   it('a 200 that is not JSON (a login page on the way) is BackendBadResponse', async () => {
     const fetchFn = (async () =>
       new Response('<html>sign in</html>', { status: 200 })) as typeof fetch

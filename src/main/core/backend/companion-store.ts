@@ -458,7 +458,9 @@ export class CompanionStore implements ObjectStore {
         headers,
         body: o.body === undefined ? undefined : JSON.stringify(o.body),
         signal,
-        redirect: 'error',
+        // Not followed: a redirect would carry the Authorization header (and the body) to an
+        // address nobody configured; the user is told the final address instead.
+        redirect: 'manual',
       })
       text = await res.text()
     } catch (e) {
@@ -480,6 +482,16 @@ export class CompanionStore implements ObjectStore {
       json = text ? JSON.parse(text) : undefined
     } catch {
       json = undefined
+    }
+    if (res.status >= 300 && res.status < 400) {
+      const to = res.headers.get('location')
+      throw new UploadError({
+        code: 'BackendRedirect',
+        message: `The upload server at ${this.host} redirects elsewhere${to ? ` (${to})` : ''}. Use the final address as the backend URL.`,
+        operation,
+        partNumber: o.partNumber,
+        status: res.status,
+      })
     }
     if (!res.ok) {
       throw explainBackendError(res.status, json, {
