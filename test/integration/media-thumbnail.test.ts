@@ -15,6 +15,7 @@ import { probe } from '../../src/main/core/media/probe'
 import { runProcess } from '../../src/main/core/media/run-process'
 import { thumbnail } from '../../src/main/core/media/thumbnail'
 import {
+  ffmpeg,
   mediaFixtures,
   meanLuma,
   probeImage,
@@ -51,7 +52,7 @@ describe('poster offset and size', () => {
     const result = await thumbnail(fx.clip, info, { out: join(out, 'clip.jpg'), tools })
     // Two runs: the clip's only keyframe is frame 0, so the keyframe shortcut is refused and the
     // exact offset is decoded.
-    expect(result).toMatchObject({ atSec: 1, width: 320, height: 240, attempts: 2 })
+    expect(result).toMatchObject({ atSec: 1, width: 320, height: 240, attempts: 2, darkSkipped: 0 })
     // ffprobe's view of the file we wrote: a 320x240 JPEG (small sources are not upscaled).
     expect(await probeImage(result.path)).toEqual({ width: 320, height: 240, codec: 'mjpeg' })
 
@@ -128,12 +129,39 @@ describe('black start', () => {
     expect(await meanLuma(first.path)).toBeLessThan(20)
 
     const result = await thumbnail(fx.blackStart, info, { out: join(out, 'black.jpg'), tools })
-    expect(result.attempts).toBeGreaterThan(1)
-    expect(result.atSec).toBeGreaterThanOrEqual(3)
+    // Candidates: 1 s and 2 s (black), then 4 s.
+    expect(result).toMatchObject({ atSec: 4, darkSkipped: 2 })
     // testsrc's mean luma is ~125; black is 16 (limited range) or 0.
     expect(await meanLuma(result.path)).toBeGreaterThan(60)
     // Rejected candidates leave no temporary files beside the poster.
     expect((await readdir(out)).filter((f) => f.includes('.tmp'))).toEqual([])
+  })
+})
+
+describe('all black', () => {
+  it('still makes a poster from a video that is black throughout (the brightest candidate)', async () => {
+    const black = join(out, 'all-black.mp4')
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=black:size=160x120:rate=25:duration=8',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      black,
+    ])
+    const result = await thumbnail(black, await probe(black), {
+      out: join(out, 'all-black.jpg'),
+      tools,
+    })
+    expect(await probeImage(result.path)).toMatchObject({ width: 160, height: 120 })
+    expect(await meanLuma(result.path)).toBeLessThan(20)
+    // Four candidates (1, 2, 4, 6 s) tried, one of them kept.
+    expect(result.darkSkipped).toBe(3)
   })
 })
 

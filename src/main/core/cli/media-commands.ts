@@ -86,7 +86,7 @@ export async function runThumbnail(argv: string[], io: CliIo): Promise<number> {
     })
     io.out(
       `${result.path}: ${result.width}x${result.height} JPEG at ${result.atSec.toFixed(2)} s` +
-        (result.attempts > 1 ? ` (${result.attempts - 1} darker frame(s) skipped)` : ''),
+        (result.darkSkipped > 0 ? ` (${result.darkSkipped} near-black frame(s) skipped)` : ''),
     )
     return 0
   } catch (err) {

@@ -75,8 +75,10 @@ export interface ThumbnailResult {
   height: number
   /** signalstats YAVG of the poster (8-bit luma), when measured. */
   meanLuma?: number
-  /** ffmpeg runs it took (more than 1 when early candidates were black or empty). */
+  /** ffmpeg runs it took (keyframe tries, exact tries, candidates past the end). */
   attempts: number
+  /** Candidate offsets passed over because their frame was near-black. */
+  darkSkipped: number
 }
 
 /**
@@ -165,6 +167,7 @@ export async function thumbnail(
   let best: Frame | undefined
   let lastError = ''
   let attempts = 0
+  let darkSkipped = 0
 
   /** One ffmpeg run; undefined when it produced no image (offset past the end, decode error). */
   const grab = async (atSec: number, seek: 'keyframe' | 'exact'): Promise<Frame | undefined> => {
@@ -214,6 +217,7 @@ export async function thumbnail(
       if (!frame) continue
       if (!best || frame.luma > best.luma) best = frame
       if (!isNearBlack(frame.stats)) break
+      darkSkipped++
     }
     if (!best && /No such file or directory/.test(lastError)) {
       throw fileNotFound('thumbnail', new Error(lastError))
@@ -229,6 +233,8 @@ export async function thumbnail(
       height: size.height,
       meanLuma: best.stats.YAVG,
       attempts,
+      // All dark: the brightest was kept, so one of them was not skipped after all.
+      darkSkipped: isNearBlack(best.stats) ? Math.max(0, darkSkipped - 1) : darkSkipped,
     }
   } finally {
     await Promise.all(tmps.map((t) => rm(t, { force: true })))
