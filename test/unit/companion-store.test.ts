@@ -350,7 +350,7 @@ describe('Companion’s ambiguous answers', () => {
       headers: { Location: 'https://b.test/s3/multipart' },
     }))
     const store = createCompanionStore({ baseUrl: 'http://b.test', fetch: fetchFn })
-    const e = await store.listParts(target).catch((err: unknown) => err as UploadError)
+    const e = (await store.listParts(target).catch((err: unknown) => err)) as UploadError
     expect(e).toMatchObject({ code: 'BackendRedirect', retryable: false, status: 301 })
     expect(e.message).toContain('https://b.test/s3/multipart')
     expect(seen).toHaveLength(1)
