@@ -99,6 +99,7 @@ describe('upload state machine', () => {
     name: string,
     size: number,
     act?: (e: UploadEngine, id: string) => Promise<void>,
+    concurrency?: number,
   ) {
     const file = join(dir, name)
     await writeFile(file, Buffer.alloc(size, 7))
@@ -107,6 +108,7 @@ describe('upload state machine', () => {
       stateDir: join(dir, 'state-' + name),
       preferredPartSize: 5 * 1024 * 1024,
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+      concurrency,
     })
     const states: UploadState[] = []
     engine.on('changed', (s) => {
@@ -143,14 +145,19 @@ describe('upload state machine', () => {
 
   it('gives up after the attempt budget with a message that says so, and Retry continues', async () => {
     faults.push([503, 'SlowDown'], [503, 'SlowDown'], [503, 'SlowDown'])
-    const { snap } = await run('overloaded.mp4', 6 * 1024 * 1024, async (engine, id) => {
-      const failed = engine.get(id)!
-      expect(failed.state).toBe('failed')
-      expect(failed.error!.code).toBe('SlowDown')
-      expect(failed.error!.message).toMatch(/slow down .* gave up after 3 attempts; press Retry/)
-      engine.retry(id)
-      await engine.whenIdle()
-    })
+    const { snap } = await run(
+      'overloaded.mp4',
+      6 * 1024 * 1024,
+      async (engine, id) => {
+        const failed = engine.get(id)!
+        expect(failed.state).toBe('failed')
+        expect(failed.error!.code).toBe('SlowDown')
+        expect(failed.error!.message).toMatch(/slow down .* gave up after 3 attempts; press Retry/)
+        engine.retry(id)
+        await engine.whenIdle()
+      },
+      1,
+    ) // one slot: the three faults land on the same part, in order
     expect(snap.state).toBe('done')
   })
 
