@@ -63,8 +63,8 @@ describe('upload state machine', () => {
   let server: Server
   let store: MemoryStore
   let dir: string
-  /** Faults to answer the next PUTs with (status, S3 code). */
-  const faults: [number, string][] = []
+  /** Faults to answer the next PUTs with (status, S3 code, only for this part number). */
+  const faults: [number, string, number?][] = []
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'states-'))
@@ -72,12 +72,13 @@ describe('upload state machine', () => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
-        const fault = faults.shift()
+        const [, uploadId, n] = req.url!.split('/')
+        const i = faults.findIndex((f) => f[2] === undefined || f[2] === Number(n))
+        const fault = i >= 0 ? faults.splice(i, 1)[0] : undefined
         if (fault) {
           res.writeHead(fault[0])
           return res.end(`<Error><Code>${fault[1]}</Code><Message>m</Message></Error>`)
         }
-        const [, uploadId, n] = req.url!.split('/')
         const body = Buffer.concat(chunks)
         const etag = createHash('md5').update(body).digest('hex')
         store.parts
@@ -99,7 +100,6 @@ describe('upload state machine', () => {
     name: string,
     size: number,
     act?: (e: UploadEngine, id: string) => Promise<void>,
-    concurrency?: number,
   ) {
     const file = join(dir, name)
     await writeFile(file, Buffer.alloc(size, 7))
@@ -108,7 +108,6 @@ describe('upload state machine', () => {
       stateDir: join(dir, 'state-' + name),
       preferredPartSize: 5 * 1024 * 1024,
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
-      concurrency,
     })
     const states: UploadState[] = []
     engine.on('changed', (s) => {
@@ -144,7 +143,7 @@ describe('upload state machine', () => {
   })
 
   it('gives up after the attempt budget with a message that says so, and Retry continues', async () => {
-    faults.push([503, 'SlowDown'], [503, 'SlowDown'], [503, 'SlowDown'])
+    faults.push([503, 'SlowDown', 1], [503, 'SlowDown', 1], [503, 'SlowDown', 1])
     const { snap } = await run(
       'overloaded.mp4',
       6 * 1024 * 1024,
