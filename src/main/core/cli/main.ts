@@ -13,6 +13,7 @@ import { formatBytes, parseSize } from '../part-plan'
 import { defaultStateDir } from '../paths'
 import type { MediaPort, ObjectStore } from '../ports'
 import { scanInputs } from '../scan'
+import { mediaMetadata } from '../media/metadata'
 import { ProgressPrinter } from './progress'
 
 export interface CliIo {
@@ -227,23 +228,13 @@ async function hookRunner(hookUrl: string, headers: Record<string, string> | und
         bucket: s.bucket!,
         size: s.size,
         etag: s.etag,
-        metadata: { filename: s.name, ...(s.media ? mediaMetadata(s) : {}) },
+        metadata: { filename: s.name, ...(s.media ? mediaMetadata(s.media) : {}) },
         thumbnailKey: s.thumbnailKey,
       },
       { headers },
     )
     return r.ok ? undefined : { notice: `The processing request failed: ${r.message}` }
   }
-}
-
-function mediaMetadata(s: UploadSnapshot): Record<string, string> {
-  const m = s.media!
-  const out: Record<string, string> = {}
-  if (m.durationSec !== undefined) out.duration = String(m.durationSec)
-  if (m.width !== undefined) out.width = String(m.width)
-  if (m.height !== undefined) out.height = String(m.height)
-  if (m.videoCodec) out.codec = m.videoCodec
-  return out
 }
 
 // ------------------------------------------------------------------ commands

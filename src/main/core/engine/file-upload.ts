@@ -12,6 +12,7 @@ import { fingerprintWith } from '../util/fingerprint'
 import { SpeedMeter } from './speed'
 import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
 import { putPart } from '../http/put-part'
+import { mediaMetadata } from '../media/metadata'
 
 /** What a FileUpload needs from its engine: ports, settings and the shared slot machinery. */
 export interface UploadContext {
@@ -530,11 +531,7 @@ export class FileUpload {
       try {
         this.media = await ctx.media.probe(this.path, signal)
         this.ctx.emit(this)
-        const m = this.media
-        if (m.durationSec !== undefined) metadata.duration = m.durationSec.toFixed(3)
-        if (m.width !== undefined) metadata.width = String(m.width)
-        if (m.height !== undefined) metadata.height = String(m.height)
-        if (m.videoCodec) metadata.codec = m.videoCodec
+        Object.assign(metadata, mediaMetadata(this.media))
       } catch (e) {
         if (isAbortError(e)) throw e
         // The file itself is not a usable video: refuse it before anything is created on the
@@ -911,7 +908,8 @@ export class FileUpload {
     const media = this.ctx.media
     if (!media || !this.media || this.thumbnail || !this.media.width) return
     const info = this.media
-    this.thumbnail = media.thumbnail(this.path, info).then(
+    // Cancelled with the run (pause, cancel, close): the cache makes a later attempt cheap.
+    this.thumbnail = media.thumbnail(this.path, info, this.run?.controller.signal).then(
       (p) => {
         this.thumbnailPath = p
         this.ctx.emit(this)
