@@ -26,7 +26,7 @@ describe('queue: drop, thumbnails, progress, done', () => {
     })
     const shell = new AppPage(app.page)
     const queue = new QueuePage(app.page)
-    await shell.page.getByTestId('queue-empty').waitFor()
+    await queue.empty.waitFor()
     await shot(app.page, '00-empty-queue')
 
     await shell.drop(files)

@@ -57,6 +57,15 @@ export class QueuePage {
     )
   }
 
+  /** The relative folder shown next to the name. */
+  folderOf(name: string): Locator {
+    return this.row(name).locator('.folder-name')
+  }
+
+  get empty(): Locator {
+    return this.page.getByTestId('queue-empty')
+  }
+
   thumbnail(name: string): Locator {
     return this.row(name).locator('img[data-testid="thumbnail"][data-loaded="true"]')
   }

@@ -20,7 +20,7 @@ export function Header(): React.JSX.Element {
       ? 'Nothing queued'
       : [
           `${t.done} of ${t.count - t.cancelled} uploaded`,
-          `${formatBytes(t.bytesSent)} of ${formatBytes(t.bytesTotal)}`,
+          t.bytesTotal > 0 ? `${formatBytes(t.bytesSent)} of ${formatBytes(t.bytesTotal)}` : '',
           t.active ? formatSpeed(t.speed) : '',
           t.active ? formatEta(t.etaSeconds) : '',
           t.failed ? `${t.failed} failed` : '',

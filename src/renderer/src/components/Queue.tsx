@@ -7,7 +7,7 @@ import { Icon } from './Icon'
 import { QueueRow } from './QueueRow'
 
 /** Row height in px (CSS .queue-row keeps to it): fixed, so the virtualiser needs no measuring. */
-export const ROW_HEIGHT = 76
+export const ROW_HEIGHT = 80
 
 export function Queue(): React.JSX.Element {
   const ids = useIds()

@@ -121,8 +121,12 @@ function QueueRowView({ id, index, onMove }: Props): React.JSX.Element | null {
     .filter(Boolean)
     .join(' · ')
   const live = row.state === 'uploading' || row.state === 'retrying'
+  // The engine learns the size when it prepares the file: until then there is nothing to count.
+  const sized = row.size > 0 || row.state === 'done'
   const detail = [
-    `${formatBytes(row.state === 'done' ? row.size : row.bytesSent)} of ${formatBytes(row.size)}`,
+    sized
+      ? `${formatBytes(row.state === 'done' ? row.size : row.bytesSent)} of ${formatBytes(row.size)}`
+      : '',
     live ? formatSpeed(row.speed) : '',
     live ? formatEta(row.etaSeconds) : '',
   ]
@@ -137,6 +141,7 @@ function QueueRowView({ id, index, onMove }: Props): React.JSX.Element | null {
       data-name={row.name}
       data-state={row.state}
       data-bytes-sent={row.bytesSent}
+      data-parts-done={row.partsDone}
       role="listitem"
       aria-label={`${row.name}, ${stateLabel(row.state, row.retryAttempt)}, ${Math.floor(pct)}%`}
       onDragOver={(e) => {
@@ -183,19 +188,31 @@ function QueueRowView({ id, index, onMove }: Props): React.JSX.Element | null {
           <span className="name" title={row.path}>
             {row.name}
           </span>
-          {row.relativeDir && <span className="folder">{row.relativeDir}</span>}
+          {row.relativeDir && (
+            <span className="folder" title={`In ${row.relativeDir}`}>
+              <Icon name="folder" size={12} />
+              <span className="folder-name">{row.relativeDir}</span>
+            </span>
+          )}
         </div>
         <div className="row-meta">
-          {formatBytes(row.size)}
-          {media && ` · ${media}`}
-          {row.resumed && ' · resumed'}
+          {[sized ? formatBytes(row.size) : '', media, row.resumed ? 'resumed' : '']
+            .filter(Boolean)
+            .join(' · ')}
         </div>
         {row.error ? (
-          <div className="row-error" role="alert" data-testid="row-error" title={row.error.detail}>
+          <div
+            className="row-error"
+            role="alert"
+            data-testid="row-error"
+            title={[row.error.message, row.error.detail].filter(Boolean).join('\n\n')}
+          >
             <Icon name="alert" size={14} /> {row.error.message}
           </div>
         ) : row.notice ? (
-          <div className="row-notice">{row.notice}</div>
+          <div className="row-notice" title={row.notice}>
+            {row.notice}
+          </div>
         ) : null}
       </div>
       <div className="row-progress">

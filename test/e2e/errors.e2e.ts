@@ -1,0 +1,60 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { openUploads } from '../support/s3'
+import { AppPage } from './pages/app-page'
+import { QueuePage } from './pages/queue-page'
+import { SettingsPage } from './pages/settings-page'
+import { shot } from './support/browser'
+import { useE2E } from './support/context'
+import { smallVideo } from './support/videos'
+
+const e2e = useE2E()
+
+describe('wrong credentials', () => {
+  it('say so in plain words on the row and in Test connection; Retry works once fixed', async () => {
+    const dir = await e2e.tempDir()
+    const clip = await smallVideo(join(dir, 'premiere.mp4'))
+    const app = await e2e.launch({ secrets: { secretAccessKey: 'not-the-secret' } })
+    const shell = new AppPage(app.page)
+    const queue = new QueuePage(app.page)
+    await shell.drop([clip])
+    await queue.waitForState('premiere.mp4', 'failed')
+    const message = await queue.error('premiere.mp4').textContent()
+    expect(message).toMatch(/secret access key does not match the access key ID/)
+    await shot(app.page, '06-wrong-credentials-row')
+    // One notification for the failure (failures are gathered for 1.5 s before telling).
+    await expect
+      .poll(() => app.notifications.map((n) => n.title), { timeout: 10_000 })
+      .toContain('Upload failed: premiere.mp4')
+
+    await shell.open('Settings')
+    const settings = new SettingsPage(app.page)
+    expect(await settings.test()).toBe(false)
+    const text = await settings.result.textContent()
+    // HEAD has no error body: the status alone must still become plain words, not "403".
+    expect(text).toMatch(/refused|not allowed|secret|access key|credentials/i)
+    await shot(app.page, '07-wrong-credentials-test')
+
+    // Fix the secret in the form, test again (draft secret, not saved yet), save, retry.
+    await app.page
+      .getByTestId('s3-secret')
+      .fill((await import('../support/s3')).testServer().secretAccessKey)
+    expect(await settings.test()).toBe(true)
+    await settings.save.click()
+    await shell.toasts.filter({ hasText: 'Settings saved.' }).waitFor()
+    // A rebuilt engine starts with an empty queue; the failed file is added again.
+    await shell.open('Queue')
+    await shell.drop([clip])
+    await queue.waitForState('premiere.mp4', 'done')
+    expect(await openUploads(e2e.client, e2e.bucket)).toEqual([])
+  })
+
+  it('a missing bucket is named as such in Test connection', async () => {
+    const app = await e2e.launch({ settings: { s3: { bucket: 'no-such-bucket-upreel' } } })
+    const shell = new AppPage(app.page)
+    await shell.open('Settings')
+    const settings = new SettingsPage(app.page)
+    expect(await settings.test()).toBe(false)
+    expect(await settings.result.textContent()).toMatch(/bucket/i)
+  })
+})
