@@ -363,6 +363,39 @@ describe('upload engine against the real S3 server (direct mode)', () => {
       expect(snap.error!.message, label).toMatch(message)
       await engine.close()
     }
+    // No credentials anywhere: said at once, in words, not retried as a server problem.
+    const saved = { ...process.env }
+    for (const k of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+    ])
+      delete process.env[k]
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent'
+    process.env.AWS_CONFIG_FILE = '/nonexistent'
+    process.env.AWS_EC2_METADATA_DISABLED = 'true'
+    try {
+      const anon = new DirectS3Store({
+        bucket,
+        endpoint: s3.endpoint,
+        region: s3.region,
+        forcePathStyle: true,
+      })
+      const engine = testEngine({
+        store: anon,
+        stateDir: stateDir('creds-none'),
+        preferredPartSize: 5 * MiB,
+      })
+      const [s] = await engine.add([{ path: file }])
+      await engine.whenIdle()
+      const snap = engine.get(s!.id)!
+      expect(snap.error?.code).toBe('NoCredentials')
+      expect(snap.error?.message).toMatch(/No S3 credentials were found/)
+      await engine.close()
+    } finally {
+      process.env = saved
+    }
     // A bad file does not stop the good one behind it.
     const empty = join(tmp.dir, 'empty.mp4')
     await writeFile(empty, '')

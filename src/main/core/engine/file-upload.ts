@@ -571,21 +571,30 @@ export class FileUpload {
     // the next run find and abort what the server opened (see resumeRecord).
     await ctx.journal.write(record)
     if (!plan.single) {
-      const created = await this.withRetries('CreateMultipartUpload', signal, () =>
-        ctx.store.createMultipart(
-          {
-            key,
-            filename: basename(this.path),
-            contentType: record.contentType,
-            metadata,
-            size: stat.size,
-            options: ctx.objectOptions,
-          },
-          signal,
-        ),
-      )
+      // An attempt that got no error answer (connection cut, answer lost) may still have opened
+      // an upload on the server whose id we never learnt: remember it, and clean up below.
+      let unanswered = false
+      const created = await this.withRetries('CreateMultipartUpload', signal, async () => {
+        try {
+          return await ctx.store.createMultipart(
+            {
+              key,
+              filename: basename(this.path),
+              contentType: record.contentType,
+              metadata,
+              size: stat.size,
+              options: ctx.objectOptions,
+            },
+            signal,
+          )
+        } catch (e) {
+          if (!(isUploadError(e) && (e.status ?? 0) >= 400)) unanswered = true
+          throw e
+        }
+      })
       record = { ...record, key: created.key, bucket: created.bucket, uploadId: created.uploadId }
       await ctx.journal.write(record)
+      if (unanswered) await this.abortStrays(created.key, created.uploadId, signal)
     }
     this.parts = []
     this.restorePartsFromRecord(record)
@@ -928,15 +937,10 @@ export class FileUpload {
     if (!path || !this.done) return
     try {
       const stat = await this.ctx.files.stat(path)
-      const buf = this.ctx.takeBuffer(this.plan!.partSize)
-      let md5
-      try {
-        md5 = createHash('md5')
-          .update(await readWhole(this.ctx.files, path, buf, stat.size))
-          .digest('base64')
-      } finally {
-        this.ctx.giveBuffer(buf)
-      }
+      // A poster is tens of KiB: read it into its own buffer, not a part-size one from the pool.
+      const md5 = createHash('md5')
+        .update(await readWhole(this.ctx.files, path, Buffer.allocUnsafe(stat.size), stat.size))
+        .digest('base64')
       const key = renderKey(this.ctx.thumbnailKeyTemplate, {
         filename: basename(this.path),
         relativeDir: this.relativeDir,
@@ -987,6 +991,28 @@ export class FileUpload {
     }
   }
 
+  /**
+   * Aborts uploads the server holds under exactly this key other than `keep`: those a lost
+   * CreateMultipartUpload answer left behind (the same rule as a crash before the answer, see
+   * resumeRecord). Best effort: stores that cannot list (backend mode) keep them.
+   */
+  private async abortStrays(key: string, keep: string, signal: AbortSignal) {
+    const store = this.ctx.store
+    if (!store.listMultipartUploads) return
+    const open = await store.listMultipartUploads(key, signal).catch((e: unknown) => {
+      this.ctx.log(`could not list uploads under ${key}: ${String(e)}`)
+      return []
+    })
+    for (const u of open) {
+      if (u.key === key && u.uploadId !== keep) {
+        this.ctx.log(
+          `aborting stray upload ${u.uploadId} left by a lost CreateMultipartUpload answer`,
+        )
+        await this.abortQuietly({ key: u.key, uploadId: u.uploadId })
+      }
+    }
+  }
+
   private async abortQuietly(target: MultipartTarget) {
     try {
       await this.withRetries('AbortMultipartUpload', undefined, () => this.ctx.store.abort(target))
@@ -1008,7 +1034,7 @@ function gaveUp(e: unknown, attempts: number): unknown {
   if (!isUploadError(e) || !e.retryable) return e
   return new UploadError({
     code: e.code,
-    message: `${e.message} Upreel gave up after ${attempts} attempts; press Retry to continue where it stopped.`,
+    message: `${e.message.replace(/([^.!?])$/, '$1.')} Upreel gave up after ${attempts} attempts; press Retry to continue where it stopped.`,
     operation: e.operation,
     partNumber: e.partNumber,
     status: e.status,

@@ -84,7 +84,9 @@ export class UploadEngine extends EventEmitter implements EngineApi {
       requireVideo: options.requireVideo ?? true,
       afterComplete: options.afterComplete,
       takeBuffer: (size) => this.takeBuffer(size),
-      giveBuffer: (buf) => this.freeBuffers.length < this.slots + 1 && this.freeBuffers.push(buf),
+      // Keep at most one buffer per slot: anything beyond (a resume check, a slot count lowered)
+      // goes back to the allocator, so memory stays at about slots x part size.
+      giveBuffer: (buf) => this.freeBuffers.length < this.slots && this.freeBuffers.push(buf),
       pace: (bytes, signal) =>
         this.pacer.limited ? this.pacer.take(bytes, signal) : Promise.resolve(),
       wake: (at) => this.wake(at),

@@ -275,7 +275,8 @@ export function toUploadError(
   const status = meta?.httpStatusCode
   if (!status) {
     if (isNetworkError(e)) return networkError(operation, e, partNumber)
-    if (e instanceof Error && /credential/i.test(e.message) && e.name.includes('Credential')) {
+    // The SDK's default chain found nothing usable (no env, profile, SSO or instance role).
+    if (e instanceof Error && /credential/i.test(`${e.name} ${e.message}`)) {
       return new UploadError({
         code: 'NoCredentials',
         message:
