@@ -2,6 +2,7 @@
  * The engine's public surface, as the desktop app's services and the CLI use it.
  * Implemented by `UploadEngine` in ./upload-engine.ts.
  */
+import type { HistoryRecord } from '../journal/types'
 import type { AddFileInput, EngineEvents, UploadSnapshot } from './types'
 
 /** An upload recorded in the journal by an earlier session that is not in the queue now. */
@@ -20,20 +21,9 @@ export interface InterruptedUpload {
 }
 
 /** A finished upload (kept in the state dir's history for the app and duplicate detection). */
-export interface HistoryEntry {
-  id: string
-  path: string
+export interface HistoryEntry extends HistoryRecord {
+  /** File name for display. */
   name: string
-  size: number
-  fingerprint: string
-  destinationId: string
-  destinationLabel: string
-  bucket: string
-  key: string
-  etag?: string
-  location?: string
-  thumbnailKey?: string
-  completedAt: number
 }
 
 export interface CleanupReport {
