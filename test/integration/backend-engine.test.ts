@@ -131,6 +131,8 @@ describe('engine in backend mode (reference backend + CompanionStore)', () => {
     const paused = engine.get(s!.id)!
     expect(paused.state).toBe('paused')
     const uploadId = await uploadIdOf(engine)
+    const journaled = new Set((await engine.records())[0]!.parts.map((p) => p.n))
+    expect(journaled.size).toBeGreaterThanOrEqual(3)
     const before = proxy.partPuts(uploadId).length
     engine.setBandwidthLimit(0)
     engine.resume(s!.id)
@@ -139,8 +141,13 @@ describe('engine in backend mode (reference backend + CompanionStore)', () => {
     expect(done.error).toBeUndefined()
     expect(done.state).toBe('done')
     const after = proxy.partPuts(uploadId).slice(before)
-    expect(after.length).toBe(12 - paused.partsDone)
+    // No part finished at pause is sent again, none twice. A part whose bytes all reached S3 just
+    // as the pause aborted it is adopted on resume (its ETag matches the local MD5), not re-sent:
+    // so at most the 2 parts in flight may be missing from this count.
+    expect(after.filter((n) => journaled.has(n))).toEqual([])
     expect(new Set(after).size).toBe(after.length)
+    expect(after.length).toBeLessThanOrEqual(12 - journaled.size)
+    expect(after.length).toBeGreaterThanOrEqual(12 - journaled.size - 2)
     expect(await sha256OfObject(client, bucket, done.key!)).toBe(await sha256OfFile(file))
     await engine.close()
   })
