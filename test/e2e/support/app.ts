@@ -48,6 +48,7 @@ export interface LaunchOptions {
   /** The environment main sees (not this process's: AWS_* here must not leak in). */
   env?: NodeJS.ProcessEnv
   viewport?: { width: number; height: number }
+  colorScheme?: 'light' | 'dark'
 }
 
 type Listener = (event: InvokeEventLike, ...args: unknown[]) => unknown
@@ -123,7 +124,7 @@ export class AppHarness {
     await mkdir(opts.dataDir, { recursive: true })
     const context = await browser.newContext({
       viewport: opts.viewport ?? { width: 1180, height: 760 },
-      colorScheme: 'light',
+      colorScheme: opts.colorScheme ?? 'light',
     })
     const page = await context.newPage()
     const app = new AppHarness(context, page, opts)
@@ -132,6 +133,8 @@ export class AppHarness {
     app.services = await app.startServices()
     await page.goto(`${E2E_ORIGIN}/index.html`)
     await page.locator('[data-testid="app"][data-ready="true"]').waitFor()
+    // Screenshots and assertions never race the CSS transitions of progress bars.
+    await page.emulateMedia({ reducedMotion: 'reduce' })
     return app
   }
 
