@@ -4,6 +4,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { appendFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -230,6 +231,52 @@ describe('upload engine against the real S3 server (direct mode)', () => {
     expect(puts.length).toBe(6 - dropped + 1)
     expect(await sha256OfObject(client, bucket, done.key!)).toBe(await sha256OfFile(file))
     await second.close()
+  })
+
+  it('a crash after CompleteMultipartUpload but before the journal was cleared costs nothing on resume', async () => {
+    const file = await randomFile(join(tmp.dir, 'completed.mp4'), 12 * MiB)
+    const dir = stateDir('completed')
+    const first = testEngine({
+      store: directStore(bucket, proxyUrl),
+      stateDir: dir,
+      preferredPartSize: 5 * MiB,
+    })
+    let snapshotOfJournal = ''
+    first.on('changed', (x) => {
+      // The journal as a kill at this instant would leave it: every part recorded, Complete sent.
+      if (x.state === 'completing' && !snapshotOfJournal) {
+        snapshotOfJournal = readFileSync(join(dir, 'uploads', `${x.id}.jsonl`), 'utf8')
+      }
+    })
+    const [s] = await first.add([{ path: file }])
+    await first.whenIdle()
+    expect(first.get(s!.id)!.state).toBe('done')
+    await first.close()
+    await writeFile(join(dir, 'uploads', `${s!.id}.jsonl`), snapshotOfJournal)
+    // AWS answers ListParts of a completed upload with NoSuchUpload (Swift still lists the parts).
+    proxy.decide = (r) =>
+      r.method === 'GET' && r.uploadId
+        ? { kind: 'status', status: 404, code: 'NoSuchUpload' }
+        : { kind: 'pass' }
+    try {
+      const mark = proxy.requests.length
+      const second = testEngine({
+        store: directStore(bucket, proxyUrl),
+        stateDir: dir,
+        preferredPartSize: 5 * MiB,
+      })
+      const [again] = await second.resumeInterrupted()
+      await second.whenIdle()
+      const done = second.get(again!.id)!
+      expect(done.state).toBe('done')
+      expect(done.notice).toBeUndefined()
+      expect(proxy.requests.slice(mark).filter((r) => r.method === 'PUT')).toEqual([])
+      expect(await second.records()).toEqual([])
+      expect(await sha256OfObject(client, bucket, done.key!)).toBe(await sha256OfFile(file))
+      await second.close()
+    } finally {
+      proxy.decide = () => ({ kind: 'pass' })
+    }
   })
 
   it('restarts from zero, and says why, when the source changed since the upload started', async () => {

@@ -90,6 +90,8 @@ export class FileUpload {
   private thumbnailKey: string | undefined
   private done: { key: string; bucket: string; etag?: string; location?: string } | undefined
   private completing = false
+  /** Set by resume when the object turned out to be complete already. */
+  private completedEarlier: { key: string; bucket: string; etag: string } | undefined
   private singleSent = 0
   private readonly createdAt: number
   private updatedAt: number
@@ -369,6 +371,10 @@ export class FileUpload {
       await this.ctx.journal.setStatus(this.id, { status: 'active' })
       this.startThumbnail()
       this.setState('uploading')
+      if (this.completedEarlier) {
+        await this.finish(run, this.completedEarlier)
+        return
+      }
       this.maybeComplete()
     } catch (e) {
       if (this.run !== run || isAbortError(e)) return
@@ -467,6 +473,15 @@ export class FileUpload {
       }
     }
     if (!remote) {
+      // Gone because it was completed: the process died after CompleteMultipartUpload and before
+      // the journal was cleared. The object says so; don't upload it all again.
+      if (record.parts.length === record.partCount && store.headObject) {
+        const head = await store.headObject(record.key, signal).catch(() => undefined)
+        if (head?.etag && head.etag === multipartEtag(record.parts.map((p) => p.md5))) {
+          this.completedEarlier = { key: record.key, bucket: record.bucket, etag: head.etag }
+          return record
+        }
+      }
       this.notice =
         'The storage no longer had the earlier upload (it expired or was cleaned up), so it is uploading again from the beginning.'
       await this.ctx.journal.remove(this.id)
