@@ -62,6 +62,9 @@ const DEFAULT_MAX_URL_AGE_MS = 60_000
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 /** Re-signs tried when a putSmall URL turns out expired (each one is a fresh signature). */
 const PUT_SMALL_RESIGNS = 2
+/** Aborts tried after a small file's PUT failed, 250 ms apart and doubling (under 2 s in all). */
+const SMALL_ABORT_ATTEMPTS = 4
+const SMALL_ABORT_DELAY_MS = 250
 
 interface SignedUrl {
   url: string
@@ -336,8 +339,23 @@ export class CompanionStore implements ObjectStore {
     } catch (e) {
       // Nothing resumes a small file: do not leave its upload (and storage) behind. Not under the
       // caller's signal, which is likely what stopped us.
-      await this.abort(created).catch(() => undefined)
+      await this.abortSmall(created)
       throw e
+    }
+  }
+
+  /**
+   * The abort after a small file's failed PUT, retried: the blip that failed the PUT often fails
+   * the abort too, and the engine's retry creates a new upload, so this one would be orphaned.
+   */
+  private async abortSmall(target: MultipartTarget): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.abort(target)
+      } catch (e) {
+        if (attempt >= SMALL_ABORT_ATTEMPTS || (isUploadError(e) && !e.retryable)) return
+        await new Promise((r) => setTimeout(r, SMALL_ABORT_DELAY_MS * 2 ** (attempt - 1)))
+      }
     }
   }
 
