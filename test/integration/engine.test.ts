@@ -111,7 +111,10 @@ describe('upload engine against the real S3 server (direct mode)', () => {
     const paused = engine.get(s!.id)!
     expect(paused.state).toBe('paused')
     const doneAtPause = paused.partsDone
-    const uploadId = (await engine.records())[0]!.uploadId!
+    const [rec] = await engine.records()
+    const uploadId = rec!.uploadId!
+    const journaledAtPause = new Set(rec!.parts.map((p) => p.n))
+    expect(journaledAtPause.size).toBe(doneAtPause)
     const before = proxy.partPuts(uploadId).length
     engine.setBandwidthLimit(0)
     engine.resume(s!.id)
@@ -119,9 +122,12 @@ describe('upload engine against the real S3 server (direct mode)', () => {
     const done = engine.get(s!.id)!
     expect(done.state).toBe('done')
     const after = proxy.partPuts(uploadId).slice(before)
-    // Only parts not finished at pause time are sent after resume (12 parts in all).
-    expect(after.length).toBe(12 - doneAtPause)
+    // Parts finished at pause time are not sent again, and nothing is sent twice. (A part in
+    // flight at the pause may have reached the server whole: resume adopts it, so the count of
+    // PUTs after resume is at most, not exactly, the parts that were missing.)
+    expect(after.some((n) => journaledAtPause.has(n))).toBe(false)
     expect(new Set(after).size).toBe(after.length)
+    expect(after.length).toBeLessThanOrEqual(12 - doneAtPause)
     expect(await sha256OfObject(client, bucket, done.key!)).toBe(await sha256OfFile(file))
     await engine.close()
   })

@@ -63,6 +63,7 @@ export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
     })
 
     let settled = false
+    let refused = false
     let idleTimer: NodeJS.Timeout | undefined
     const finish = (err: unknown, value?: { etag: string }) => {
       if (settled) return
@@ -95,6 +96,13 @@ export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
     req.on('error', (e) => finish(networkError(operation, e, partNumber)))
     req.on('response', (res) => {
       touch()
+      if ((res.statusCode ?? 0) >= 300) {
+        // S3 may answer before it has read the whole body (an expired URL, a refusal). That
+        // connection must not go back to the keep-alive pool: the server would read the rest of
+        // our body as the next request, which then hangs and ends in ECONNRESET.
+        refused = true
+        ;(req as unknown as { shouldKeepAlive: boolean }).shouldKeepAlive = false
+      }
       readBody(res)
         .then((text) => {
           const status = res.statusCode ?? 0
@@ -139,7 +147,7 @@ export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
 
     async function writeBody() {
       let sent = 0
-      while (sent < body.length && !settled) {
+      while (sent < body.length && !settled && !refused) {
         const end = Math.min(sent + SLICE_BYTES, body.length)
         if (opts.pace) await opts.pace(end - sent, signal)
         if (settled) return
@@ -149,7 +157,7 @@ export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
         opts.onProgress?.(sent)
         if (!ok) await waitDrain()
       }
-      if (!settled) req.end()
+      if (!settled && !refused) req.end()
     }
     function waitDrain() {
       return new Promise<void>((res) => {
