@@ -48,7 +48,8 @@ protocol.registerSchemesAsPrivileged([
 ])
 // The CLI computes the same folder without Electron, so both see the same journal and history.
 app.setName('Upreel')
-app.setPath('userData', appUserDataDir())
+// UPREEL_USER_DATA_DIR: a throwaway profile for tests (the Playwright _electron spec).
+app.setPath('userData', process.env.UPREEL_USER_DATA_DIR || appUserDataDir())
 
 let win: BrowserWindow | null = null
 let services: AppServices | null = null
@@ -119,7 +120,9 @@ async function start(): Promise<void> {
   const store = new ElectronStore({ name: 'settings', clearInvalidConfig: true })
   services = await createAppServices({
     dataDir: app.getPath('userData'),
-    stateDir: defaultStateDir(),
+    stateDir: process.env.UPREEL_USER_DATA_DIR
+      ? join(process.env.UPREEL_USER_DATA_DIR, 'state')
+      : defaultStateDir(),
     core: realCore,
     ipcMain: electronIpcMain,
     senderPolicy: mainFramePolicy(() => win, isAppUrl),

@@ -182,6 +182,8 @@ export interface QueueTotals {
   done: number
   failed: number
   cancelled: number
+  /** Rows whose size the engine does not know yet (not prepared): byte totals leave them out. */
+  unsized: number
   /** Bytes of every row that is not cancelled. */
   bytesTotal: number
   bytesSent: number

@@ -6,7 +6,7 @@ import {
   RELAY_INTERVAL_MS,
   type Timers,
 } from '../../src/main/services/progress-relay'
-import { toRow, totalsOf } from '../../src/main/services/rows'
+import { queueFraction, toRow, totalsOf } from '../../src/main/services/rows'
 import type { UploadsBatch } from '../../src/preload/contract'
 
 /** A scripted event source standing in for the engine (pure relay test: no transfers). */
@@ -185,5 +185,22 @@ describe('rows', () => {
     expect(t.bytesTotal).toBe(3000)
     expect(t.bytesSent).toBe(1600)
     expect(t.etaSeconds).toBe(5)
+  })
+
+  it('queue fraction counts files while some sizes are unknown, bytes once all are known', () => {
+    const waiting = totalsOf([
+      snap('a', { state: 'done', bytesSent: 1000 }),
+      snap('b', { state: 'queued', size: 0 }),
+      snap('c', { state: 'queued', size: 0 }),
+      snap('d', { state: 'queued', size: 0 }),
+    ])
+    expect(waiting.unsized).toBe(3)
+    expect(queueFraction(waiting)).toBe(0.25) // not 100 % of the one known size
+    const known = totalsOf([
+      snap('a', { state: 'done', bytesSent: 1000 }),
+      snap('b', { state: 'uploading', bytesSent: 500 }),
+    ])
+    expect(known.unsized).toBe(0)
+    expect(queueFraction(known)).toBe(0.75)
   })
 })

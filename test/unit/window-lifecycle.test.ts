@@ -72,6 +72,7 @@ function totals(p: Partial<QueueTotals>): QueueTotals {
     done: 0,
     failed: 0,
     cancelled: 0,
+    unsized: 0,
     bytesTotal: 100,
     bytesSent: 0,
     speed: 0,

@@ -6,6 +6,7 @@
 import type { QueueTotals } from '../../preload/contract'
 import type { EngineApi, UploadSnapshot } from './core-types'
 import type { NotifierLike, PowerSaveBlockerLike, ProgressBarLike } from './ports'
+import { queueFraction } from './rows'
 
 /** Failures within this window are told in one notification ("3 uploads failed"). */
 const FAILURE_COALESCE_MS = 1500
@@ -84,7 +85,7 @@ export class ActivityService {
       bar.setProgressBar(-1) // removes the bar
       return
     }
-    const fraction = totals.bytesTotal > 0 ? totals.bytesSent / totals.bytesTotal : 0
+    const fraction = queueFraction(totals)
     const mode = totals.active > 0 ? (totals.failed > 0 ? 'error' : 'normal') : 'paused'
     bar.setProgressBar(Math.min(1, fraction), { mode })
   }

@@ -52,6 +52,7 @@ export function totalsOf(list: readonly UploadSnapshot[]): QueueTotals {
     done: 0,
     failed: 0,
     cancelled: 0,
+    unsized: 0,
     bytesTotal: 0,
     bytesSent: 0,
     speed: 0,
@@ -64,6 +65,7 @@ export function totalsOf(list: readonly UploadSnapshot[]): QueueTotals {
     else if (s.state === 'failed') t.failed++
     else if (s.state === 'cancelled') t.cancelled++
     if (s.state === 'cancelled') continue
+    if (s.size === 0 && s.state !== 'done') t.unsized++
     t.bytesTotal += s.size
     t.bytesSent += s.state === 'done' ? s.size : Math.min(s.bytesSent, s.size)
     t.speed += s.speed
@@ -75,4 +77,14 @@ export function totalsOf(list: readonly UploadSnapshot[]): QueueTotals {
     t.etaSeconds = Math.ceil(left / t.speed)
   }
   return t
+}
+
+/**
+ * How far the whole queue is, 0…1: by bytes when every size is known, else by files (a byte
+ * fraction over the few files prepared so far would read 100 % with 999 still waiting).
+ */
+export function queueFraction(t: QueueTotals): number {
+  const files = t.count - t.cancelled
+  if (t.unsized > 0) return files > 0 ? t.done / files : 0
+  return t.bytesTotal > 0 ? Math.min(1, t.bytesSent / t.bytesTotal) : 0
 }

@@ -14,13 +14,21 @@ const TABS: { view: View; label: string }[] = [
 export function Header(): React.JSX.Element {
   const app = useApp()
   const t = useTotals()
-  const pct = percent(t.bytesSent, t.bytesTotal)
+  // By bytes once every size is known; by files while some are not prepared yet.
+  const pct =
+    t.unsized > 0 ? percent(t.done, t.count - t.cancelled) : percent(t.bytesSent, t.bytesTotal)
   const summary =
     t.count === 0
       ? 'Nothing queued'
       : [
           `${t.done} of ${t.count - t.cancelled} uploaded`,
-          t.bytesTotal > 0 ? `${formatBytes(t.bytesSent)} of ${formatBytes(t.bytesTotal)}` : '',
+          t.unsized > 0
+            ? t.bytesSent > 0
+              ? `${formatBytes(t.bytesSent)} sent`
+              : ''
+            : t.bytesTotal > 0
+              ? `${formatBytes(t.bytesSent)} of ${formatBytes(t.bytesTotal)}`
+              : '',
           t.active ? formatSpeed(t.speed) : '',
           t.active ? formatEta(t.etaSeconds) : '',
           t.failed ? `${t.failed} failed` : '',

@@ -26,6 +26,7 @@ export const EMPTY_TOTALS: QueueTotals = {
   done: 0,
   failed: 0,
   cancelled: 0,
+  unsized: 0,
   bytesTotal: 0,
   bytesSent: 0,
   speed: 0,
