@@ -4,19 +4,18 @@
  * counting proxy (the backend signs for the proxy's address, so every part PUT is seen).
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
-import { readFile, readdir } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCompanionStore } from '../../src/main/core/backend/companion-store'
 import type { UploadEngine } from '../../src/main/core/engine/upload-engine'
-import type { UploadSnapshot } from '../../src/main/core/engine/types'
-import { parseLog } from '../../src/main/core/journal/file-journal'
 import { createMediaPort } from '../../src/main/core/media'
 import { ALICE_TOKEN, startTestBackend, type TestBackend } from '../support/backend'
 import { jsonLines, spawnCli } from '../support/cli'
-import { randomFile, tempDir, testEngine } from '../support/engine'
+import { randomFile, tempDir, testEngine, waitFor } from '../support/engine'
+import { journalParts, untilJournaled } from '../support/journal'
 import { mediaFixtures } from '../support/media-fixtures'
 import { S3Proxy } from '../support/proxy'
 import {
@@ -51,33 +50,6 @@ afterAll(async () => {
 
 const stateDir = (name: string) => join(tmp.dir, 'state-' + name)
 const storeFor = (b: TestBackend) => createCompanionStore({ baseUrl: b.url, headers: b.auth() })
-
-/** Resolves once `pred` holds for upload `id` (engine events, no sleeps); rejects after a deadline. */
-function waitFor(
-  engine: UploadEngine,
-  id: string,
-  pred: (s: UploadSnapshot) => boolean,
-  deadlineMs = 60_000,
-): Promise<UploadSnapshot> {
-  return new Promise((resolve, reject) => {
-    const now = engine.get(id)
-    if (now && pred(now)) return resolve(now)
-    const timer = setTimeout(() => {
-      engine.off('changed', on)
-      reject(
-        new Error(`condition not reached in ${deadlineMs} ms: ${JSON.stringify(engine.get(id))}`),
-      )
-    }, deadlineMs)
-    const on = (s: UploadSnapshot) => {
-      if (s.id === id && pred(s)) {
-        clearTimeout(timer)
-        engine.off('changed', on)
-        resolve(s)
-      }
-    }
-    engine.on('changed', on)
-  })
-}
 
 async function uploadIdOf(engine: UploadEngine): Promise<string> {
   const [rec] = await engine.records()
@@ -261,29 +233,6 @@ describe('engine in backend mode (reference backend + CompanionStore)', () => {
 })
 
 // ---------------------------------------------------------------------------------- the CLI
-
-async function journalParts(dir: string): Promise<Map<string, Set<number>>> {
-  const out = new Map<string, Set<number>>()
-  const uploads = join(dir, 'uploads')
-  for (const name of await readdir(uploads).catch(() => [] as string[])) {
-    if (!name.endsWith('.jsonl')) continue
-    const parsed = parseLog(await readFile(join(uploads, name), 'utf8'))
-    expect(parsed, name).toBeDefined()
-    out.set(parsed!.record.uploadId ?? '', new Set(parsed!.record.parts.map((p) => p.n)))
-  }
-  return out
-}
-
-/** Polls the journal (bounded) until at least `n` parts are recorded in it. */
-async function untilJournaled(dir: string, n: number, deadlineMs = 60_000) {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    const parts = [...(await journalParts(dir).catch(() => new Map())).values()]
-    if (parts.reduce((sum, p) => sum + p.size, 0) >= n) return
-    if (Date.now() > end) throw new Error(`journal never reached ${n} parts`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('upreel CLI with --backend', () => {
   let hook: Server

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseLog } from '../../src/main/core/journal/file-journal'
 import { jsonLines, spawnCli } from '../support/cli'
 import { randomFile, tempDir } from '../support/engine'
+import { journalParts, untilJournaled } from '../support/journal'
 import { S3Proxy } from '../support/proxy'
 import {
   freshBucket,
@@ -16,30 +17,6 @@ import {
 } from '../support/s3'
 
 const MiB = 1024 * 1024
-
-async function journalParts(stateDir: string): Promise<Map<string, Set<number>>> {
-  const out = new Map<string, Set<number>>()
-  const dir = join(stateDir, 'uploads')
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.endsWith('.jsonl')) continue
-    const parsed = parseLog(await readFile(join(dir, name), 'utf8'))
-    // A kill at any instant must leave a journal that loads.
-    expect(parsed, name).toBeDefined()
-    out.set(parsed!.record.uploadId ?? '', new Set(parsed!.record.parts.map((p) => p.n)))
-  }
-  return out
-}
-
-/** Polls the journal (bounded) until at least `n` parts are recorded in it. */
-async function untilJournaled(stateDir: string, n: number, deadlineMs = 60_000) {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    const parts = [...(await journalParts(stateDir).catch(() => new Map())).values()]
-    if (parts.reduce((s, p) => s + p.size, 0) >= n) return
-    if (Date.now() > end) throw new Error(`journal never reached ${n} parts`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('upreel CLI', () => {
   const client = testClient()

@@ -9,10 +9,9 @@ import { appendFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/prom
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UploadEngine } from '../../src/main/core/engine/upload-engine'
-import type { UploadSnapshot } from '../../src/main/core/engine/types'
 import { scanInputs } from '../../src/main/core/scan'
 import { DirectS3Store } from '../../src/main/core/s3/direct-store'
-import { directStore, randomFile, tempDir, testEngine } from '../support/engine'
+import { directStore, randomFile, tempDir, testEngine, waitFor } from '../support/engine'
 import { S3Proxy } from '../support/proxy'
 import {
   freshBucket,
@@ -24,25 +23,6 @@ import {
 } from '../support/s3'
 
 const MiB = 1024 * 1024
-
-/** Resolves once `pred` holds for a snapshot of upload `id` (waits on engine events, no sleeps). */
-function waitFor(
-  engine: UploadEngine,
-  id: string,
-  pred: (s: UploadSnapshot) => boolean,
-): Promise<UploadSnapshot> {
-  return new Promise((resolve) => {
-    const now = engine.get(id)
-    if (now && pred(now)) return resolve(now)
-    const on = (s: UploadSnapshot) => {
-      if (s.id === id && pred(s)) {
-        engine.off('changed', on)
-        resolve(s)
-      }
-    }
-    engine.on('changed', on)
-  })
-}
 
 describe('upload engine against the real S3 server (direct mode)', () => {
   const client = testClient()

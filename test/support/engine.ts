@@ -2,6 +2,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import type { UploadSnapshot } from '../../src/main/core/engine/types'
 import { UploadEngine, type EngineOptions } from '../../src/main/core/engine/upload-engine'
 import { DirectS3Store } from '../../src/main/core/s3/direct-store'
 import { testServer } from './s3'
@@ -45,5 +46,32 @@ export function testEngine(
   return new UploadEngine({
     retry: { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 500 },
     ...opts,
+  })
+}
+
+/** Resolves once `pred` holds for upload `id` (engine events, no sleeps); rejects after a deadline. */
+export function waitFor(
+  engine: UploadEngine,
+  id: string,
+  pred: (s: UploadSnapshot) => boolean,
+  deadlineMs = 60_000,
+): Promise<UploadSnapshot> {
+  return new Promise((resolve, reject) => {
+    const now = engine.get(id)
+    if (now && pred(now)) return resolve(now)
+    const timer = setTimeout(() => {
+      engine.off('changed', on)
+      reject(
+        new Error(`condition not reached in ${deadlineMs} ms: ${JSON.stringify(engine.get(id))}`),
+      )
+    }, deadlineMs)
+    const on = (s: UploadSnapshot) => {
+      if (s.id === id && pred(s)) {
+        clearTimeout(timer)
+        engine.off('changed', on)
+        resolve(s)
+      }
+    }
+    engine.on('changed', on)
   })
 }
