@@ -5,7 +5,15 @@ import globals from 'globals'
 
 export default tseslint.config(
   {
-    ignores: ['node_modules', 'out', 'dist', 'test-results', '.s3-test-data', 'bench/.work'],
+    ignores: [
+      'node_modules',
+      'out',
+      'dist',
+      'test-results',
+      '.s3-test-data',
+      'bench/.work',
+      '.dev-stack',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
