@@ -131,6 +131,61 @@ describe('upload engine against the real S3 server (direct mode)', () => {
     await engine.close()
   })
 
+  it('cancel or pause while CreateMultipartUpload is on its way leaves no stray upload behind', async () => {
+    const file = await randomFile(join(tmp.dir, 'creating.mp4'), 12 * MiB)
+    // Hold every CreateMultipartUpload for 800 ms in the proxy: it reaches S3 after we gave up on it.
+    proxy.decide = (r) =>
+      r.method === 'POST' && r.url.includes('uploads') && !r.uploadId
+        ? { kind: 'stall', ms: 800 }
+        : { kind: 'pass' }
+    const creates = () =>
+      proxy.requests.filter((r) => r.method === 'POST' && r.url.includes('uploads') && !r.uploadId)
+        .length
+    try {
+      const engine = testEngine({
+        store: directStore(bucket, proxyUrl),
+        stateDir: stateDir('creating'),
+        preferredPartSize: 5 * MiB,
+      })
+      const before = creates()
+      const [a] = await engine.add([{ path: file }])
+      await waitFor(engine, a!.id, (x) => x.state === 'preparing')
+      for (const end = Date.now() + 10_000; creates() === before;) {
+        if (Date.now() > end) throw new Error('CreateMultipartUpload never sent')
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      await engine.cancel(a!.id)
+      // Let every CreateMultipartUpload the proxy held reach S3 and be answered before looking.
+      await Promise.all(
+        proxy.requests.filter((r) => r.method === 'POST' && !r.uploadId).map((r) => r.upstream),
+      )
+      expect(engine.get(a!.id)!.state).toBe('cancelled')
+      expect(await engine.records()).toEqual([])
+      expect(await openUploads(client, bucket)).toEqual([])
+
+      const [b] = await engine.add([{ path: file }])
+      await waitFor(engine, b!.id, (x) => x.state === 'preparing')
+      await engine.pause(b!.id)
+      expect(engine.get(b!.id)!.state).toBe('paused')
+      const createsBeforeResume = creates()
+      proxy.decide = () => ({ kind: 'pass' })
+      engine.resume(b!.id)
+      await engine.whenIdle()
+      const done = engine.get(b!.id)!
+      expect(done.state).toBe('done')
+      // Whatever the pause caught, at most one upload was opened for it and none is left open.
+      expect(creates() - createsBeforeResume).toBeLessThanOrEqual(1)
+      await Promise.all(
+        proxy.requests.filter((r) => r.method === 'POST' && !r.uploadId).map((r) => r.upstream),
+      )
+      expect(await openUploads(client, bucket)).toEqual([])
+      expect(await sha256OfObject(client, bucket, done.key!)).toBe(await sha256OfFile(file))
+      await engine.close()
+    } finally {
+      proxy.decide = () => ({ kind: 'pass' })
+    }
+  })
+
   it('an engine closed mid-upload is continued by a new engine on the same state dir; no finished part is sent twice', async () => {
     const file = await randomFile(join(tmp.dir, 'restart.mp4'), 50 * MiB)
     const dir = stateDir('restart')

@@ -6,6 +6,8 @@ export interface ProxyRequestInfo {
   url: string
   partNumber?: number
   uploadId?: string
+  /** Settles once S3 has answered the forwarded request (or it failed); undefined when not forwarded. */
+  upstream?: Promise<void>
 }
 
 /** What the proxy does with one request: pass it on, or inject a fault. */
@@ -57,6 +59,8 @@ export class S3Proxy {
         })
         return
       }
+      let upstreamDone!: () => void
+      info.upstream = new Promise<void>((r) => (upstreamDone = r))
       const forward = () => {
         const up = request(
           {
@@ -67,6 +71,8 @@ export class S3Proxy {
             headers: req.headers,
           },
           (upRes) => {
+            upRes.on('end', upstreamDone)
+            upRes.on('close', upstreamDone)
             res.writeHead(upRes.statusCode ?? 502, upRes.headers)
             if (fault.kind === 'truncate') {
               res.flushHeaders()
@@ -77,11 +83,21 @@ export class S3Proxy {
             upRes.pipe(res)
           },
         )
-        up.on('error', () => res.socket?.destroy())
-        req.pipe(up)
+        up.on('error', () => {
+          upstreamDone()
+          res.socket?.destroy()
+        })
+        return up
       }
-      if (fault.kind === 'stall') setTimeout(forward, fault.ms)
-      else forward()
+      if (fault.kind === 'stall') {
+        // The request has reached "the network": it arrives at S3 after the delay even if the
+        // client has given up on it meanwhile, as a real slow link would deliver it.
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => setTimeout(() => forward().end(Buffer.concat(chunks)), fault.ms))
+      } else {
+        req.pipe(forward())
+      }
     })
     this.server.on('connection', (s) => {
       this.sockets.add(s)

@@ -90,6 +90,8 @@ export class FileUpload {
   private thumbnailKey: string | undefined
   private done: { key: string; bucket: string; etag?: string; location?: string } | undefined
   private completing = false
+  /** The preparation in progress (cancel waits for it; see freshRecord). */
+  private preparing: Promise<void> | undefined
   /** Set by resume when the object turned out to be complete already. */
   private completedEarlier: { key: string; bucket: string; etag: string } | undefined
   private singleSent = 0
@@ -262,6 +264,8 @@ export class FileUpload {
       })
     }
     await this.stopRun()
+    // A CreateMultipartUpload in flight runs to its answer: wait, then abort what it created.
+    await this.preparing?.catch(() => undefined)
     const record = this.record
     if (record?.uploadId && record.destination.id === this.ctx.store.destinationId) {
       const release = await this.ctx.journal.lock(this.id)
@@ -280,6 +284,8 @@ export class FileUpload {
         await release()
       }
     } else if (record) {
+      // Cancelled while CreateMultipartUpload was on its way: the server may have opened one.
+      if (record.partCount > 1 && !record.uploadId) await this.abortStrays(record.key, undefined)
       await this.ctx.journal.remove(this.id)
     }
     this.record = undefined
@@ -329,7 +335,12 @@ export class FileUpload {
     const run = this.run
     this.run = undefined
     run?.controller.abort()
-    for (const p of this.parts) if (p.status === 'sending') p.status = 'pending'
+    for (const p of this.parts) {
+      if (p.status === 'sending') {
+        p.status = 'pending'
+        p.sent = 0
+      }
+    }
     this.error = errorInfo(e)
     this.ctx.log(`upload ${this.id} failed: ${this.error.code}: ${this.error.detail ?? ''}`)
     this.speed.reset()
@@ -350,6 +361,15 @@ export class FileUpload {
   /** Locks, checks the source, resumes or creates the upload. Leaves state 'uploading' or failed. */
   async prepare(): Promise<void> {
     if (this.state !== 'queued') return
+    this.preparing = this.doPrepare()
+    try {
+      await this.preparing
+    } finally {
+      this.preparing = undefined
+    }
+  }
+
+  private async doPrepare(): Promise<void> {
     const run = { controller: new AbortController() } as NonNullable<typeof this.run>
     this.run = run
     this.notice = undefined
@@ -440,14 +460,9 @@ export class FileUpload {
       return undefined
     }
     if (record.partCount > 1 && !target) {
-      // Crashed between journaling the record and CreateMultipartUpload's answer: abort any upload
-      // the server opened under this key, then start over.
-      if (store.listMultipartUploads) {
-        const open = await store.listMultipartUploads(record.key, signal).catch(() => [])
-        for (const u of open.filter((u) => u.key === record.key)) {
-          await this.abortQuietly({ key: u.key, uploadId: u.uploadId })
-        }
-      }
+      // Crashed (or paused) between journaling the record and CreateMultipartUpload's answer:
+      // abort any upload the server opened under this key, then start over.
+      await this.abortStrays(record.key, undefined, signal)
       return undefined
     }
     if (!target) return undefined // single request: nothing on the server to continue
@@ -585,6 +600,8 @@ export class FileUpload {
     // Journal before CreateMultipartUpload: a crash in between leaves a record whose key lets
     // the next run find and abort what the server opened (see resumeRecord).
     await ctx.journal.write(record)
+    // Known from here on, so a pause or cancel during CreateMultipartUpload finds and cleans it.
+    this.record = record
     if (!plan.single) {
       // An attempt that got no error answer (connection cut, answer lost) may still have opened
       // an upload on the server whose id we never learnt: remember it, and clean up below.
@@ -600,7 +617,9 @@ export class FileUpload {
               size: stat.size,
               options: ctx.objectOptions,
             },
-            signal,
+            // Not aborted by pause or cancel: a create cut off mid-flight may still open an upload
+            // on the server whose id we would never learn. It runs to its answer (bounded by the
+            // request timeout) and the outcome is handled below.
           )
         } catch (e) {
           if (!(isUploadError(e) && (e.status ?? 0) >= 400)) unanswered = true
@@ -609,7 +628,11 @@ export class FileUpload {
       })
       record = { ...record, key: created.key, bucket: created.bucket, uploadId: created.uploadId }
       await ctx.journal.write(record)
+      this.record = record
       if (unanswered) await this.abortStrays(created.key, created.uploadId, signal)
+      // Paused meanwhile: the journal now holds the upload, resume continues it. Cancelled: cancel()
+      // waits for this preparation and then aborts what was created.
+      signal.throwIfAborted()
     }
     this.parts = []
     this.restorePartsFromRecord(record)
@@ -1011,7 +1034,7 @@ export class FileUpload {
    * CreateMultipartUpload answer left behind (the same rule as a crash before the answer, see
    * resumeRecord). Best effort: stores that cannot list (backend mode) keep them.
    */
-  private async abortStrays(key: string, keep: string, signal: AbortSignal) {
+  private async abortStrays(key: string, keep: string | undefined, signal?: AbortSignal) {
     const store = this.ctx.store
     if (!store.listMultipartUploads) return
     const open = await store.listMultipartUploads(key, signal).catch((e: unknown) => {
