@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
     env: {
       // `require('electron')` must never try to download the binary in Node tests.
       ELECTRON_OVERRIDE_DIST_PATH: '/nonexistent',
