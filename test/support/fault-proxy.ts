@@ -24,6 +24,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
+import { Readable } from 'node:stream'
 import {
   connect,
   createServer as createNetServer,
@@ -53,7 +54,8 @@ export interface FaultRequest {
   uploadId?: string
   /** How many identical requests (same op, object, part) came before this one. */
   nth: number
-  fault: FaultKind | 'pass'
+  /** 'answer': a scripted answer (status and body) was given instead of forwarding. */
+  fault: FaultKind | 'pass' | 'answer'
   /** Status the client was given (upstream's or injected); undefined when the connection died. */
   status?: number
   at: number
@@ -81,11 +83,26 @@ export interface FaultConfig {
    * nothing about 503s).
    */
   ensureEachKind?: (r: Pick<FaultRequest, 'method' | 'op' | 'object' | 'partNumber'>) => boolean
-  /** Targeted faults: a kind (or 'pass') here overrides the draw for that request. */
+  /**
+   * Targeted faults: a kind, 'pass', or a whole answer here overrides the draw for that request.
+   * `body` is there for small request bodies when `peekBody` is on (a backend's JSON).
+   */
   script?: (
-    r: Pick<FaultRequest, 'method' | 'op' | 'object' | 'partNumber' | 'nth'>,
-  ) => FaultKind | 'pass' | undefined
+    r: Pick<FaultRequest, 'method' | 'op' | 'object' | 'partNumber' | 'nth'> & { body?: string },
+  ) => FaultKind | 'pass' | ScriptedAnswer | undefined
+  /** Read request bodies up to 64 KiB before deciding, so `script` can look at them. */
+  peekBody?: boolean
 }
+
+/** An answer the proxy gives itself (a gateway's HTML page, a backend's 401). */
+export interface ScriptedAnswer {
+  status: number
+  body: string
+  contentType?: string
+}
+
+/** Largest request body `peekBody` reads before deciding (backend JSON, not part bytes). */
+const PEEK_LIMIT = 64 * 1024
 
 /** An order-independent seeded draw: sha256(seed, signature) → [0, 1). */
 function draw(seed: number, signature: string): number {
@@ -156,30 +173,38 @@ export class FaultProxy {
     this.seen.clear()
   }
 
-  /** How many times each part reached the proxy, keyed `uploadId#partNumber`. */
-  partSends(): Map<string, number> {
+  /**
+   * How many times each part reached the proxy, keyed `uploadId#partNumber`. With
+   * `reachedServer`, only the sends the server behind answered (not those the proxy could not
+   * deliver because the server was down).
+   */
+  partSends(opts: { reachedServer?: boolean } = {}): Map<string, number> {
     const m = new Map<string, number>()
     for (const r of this.requests) {
       if (r.op !== 'UploadPart' || r.partNumber === undefined) continue
+      if (opts.reachedServer && r.fault === 'pass' && r.status === undefined) continue
       const k = `${r.uploadId}#${r.partNumber}`
       m.set(k, (m.get(k) ?? 0) + 1)
     }
     return m
   }
 
-  maxPartSends(): number {
-    return Math.max(0, ...this.partSends().values())
+  maxPartSends(opts: { reachedServer?: boolean } = {}): number {
+    return Math.max(0, ...this.partSends(opts).values())
   }
 
   /** Faults injected so far, by kind. */
   injected(): Record<FaultKind, number> {
     const out = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>
-    for (const r of this.requests) if (r.fault !== 'pass') out[r.fault]++
+    for (const r of this.requests) if (r.fault !== 'pass' && r.fault !== 'answer') out[r.fault]++
     return out
   }
 
-  private pick(info: Omit<FaultRequest, 'fault' | 'at' | 'nth'>): {
-    fault: FaultKind | 'pass'
+  private pick(
+    info: Omit<FaultRequest, 'fault' | 'at' | 'nth'>,
+    body: string | undefined,
+  ): {
+    fault: FaultKind | 'pass' | ScriptedAnswer
     nth: number
     /** A second draw for the fault's details (where a reset hits). */
     detail: number
@@ -190,7 +215,7 @@ export class FaultProxy {
     const { seed, rates, applies, ensureEachKind, script } = this.config
     const roll = draw(seed, `${sig} #${nth}`)
     const detail = draw(seed, `${sig} #${nth} detail`)
-    const scripted = script?.({ ...info, nth })
+    const scripted = script?.({ ...info, nth, body })
     if (scripted) return { fault: scripted, nth, detail }
     const allowed = (k: FaultKind) => !applies || applies(info, k)
     if (ensureEachKind?.(info)) {
@@ -220,10 +245,39 @@ export class FaultProxy {
         : undefined,
       uploadId: url.searchParams.get('uploadId') ?? undefined,
     }
-    const { fault, nth, detail } = this.pick(base)
+    const length = Number(req.headers['content-length'] ?? 0)
+    if (this.config.peekBody && length > 0 && length <= PEEK_LIMIT) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => this.decide(req, res, base, Buffer.concat(chunks)))
+      return
+    }
+    this.decide(req, res, base, undefined)
+  }
+
+  private decide(
+    req: IncomingMessage,
+    res: ServerResponse,
+    base: Omit<FaultRequest, 'fault' | 'at' | 'nth'>,
+    body: Buffer | undefined,
+  ) {
+    const picked = this.pick(base, body?.toString('utf8'))
+    const { nth, detail } = picked
+    const fault = typeof picked.fault === 'object' ? 'answer' : picked.fault
     const rec: FaultRequest = { ...base, nth, fault, at: Date.now() }
     this.requests.push(rec)
     const cfg = this.config
+    const source: Readable = body ? Readable.from([body]) : req
+
+    if (typeof picked.fault === 'object') {
+      const answer = picked.fault
+      void (body ? Promise.resolve() : drain(req)).then(() => {
+        rec.status = answer.status
+        res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'text/html' })
+        res.end(answer.body)
+      })
+      return
+    }
 
     if (fault === 'reset') {
       // Half the resets hit before any byte is forwarded, half in the middle of the body (the
@@ -233,11 +287,11 @@ export class FaultProxy {
         req.socket.resetAndDestroy()
         return
       }
-      this.forward(req, res, rec, { resetAfter: Math.floor(length / 2) })
+      this.forward(req, source, res, rec, { resetAfter: Math.floor(length / 2) })
       return
     }
     if (fault === 'status500' || fault === 'slowdown503') {
-      drain(req).then(() => {
+      void (body ? Promise.resolve() : drain(req)).then(() => {
         const status = fault === 'status500' ? 500 : 503
         const code = fault === 'status500' ? 'InternalError' : 'SlowDown'
         rec.status = status
@@ -254,10 +308,10 @@ export class FaultProxy {
       return
     }
     if (fault === 'stall') {
-      setTimeout(() => this.forward(req, res, rec, {}), cfg.stallMs ?? 1500)
+      setTimeout(() => this.forward(req, source, res, rec, {}), cfg.stallMs ?? 1500)
       return
     }
-    this.forward(req, res, rec, {
+    this.forward(req, source, res, rec, {
       slow: fault === 'slowBody' ? (cfg.slowBytesPerSec ?? 2 * 1024 * 1024) : undefined,
       truncate: fault === 'truncate',
     })
@@ -265,6 +319,7 @@ export class FaultProxy {
 
   private forward(
     req: IncomingMessage,
+    source: Readable,
     res: ServerResponse,
     rec: FaultRequest,
     o: { slow?: number; truncate?: boolean; resetAfter?: number },
@@ -314,7 +369,7 @@ export class FaultProxy {
     if (o.resetAfter !== undefined) {
       let seen = 0
       const limit = o.resetAfter
-      req.on('data', (c: Buffer) => {
+      source.on('data', (c: Buffer) => {
         if (seen >= limit) return
         const room = limit - seen
         seen += c.length
@@ -326,8 +381,8 @@ export class FaultProxy {
       })
       return
     }
-    if (o.slow) void pump(req, up, o.slow)
-    else req.pipe(up)
+    if (o.slow) void pump(source, up, o.slow)
+    else source.pipe(up)
   }
 }
 
@@ -372,6 +427,8 @@ export type LinkState = 'up' | 'refuse' | 'blackhole'
 interface Pair {
   client: Socket
   upstream?: Socket
+  /** One side closed while the link was blackholed: the other learns it when the link is up. */
+  closed?: boolean
 }
 
 /**
@@ -439,7 +496,8 @@ export class NetworkLink {
       })
     } else if (was === 'blackhole') {
       for (const p of this.pairs) {
-        if (p.upstream) flow(p)
+        if (p.closed) this.drop(p)
+        else if (p.upstream) flow(p)
         else this.connectUpstream(p)
       }
     }
@@ -458,13 +516,9 @@ export class NetworkLink {
     this.connections++
     const pair: Pair = { client }
     this.pairs.add(pair)
-    const drop = () => {
-      client.destroy()
-      pair.upstream?.destroy()
-      this.pairs.delete(pair)
-    }
-    client.on('error', drop)
-    client.on('close', drop)
+    const closed = () => this.sideClosed(pair)
+    client.on('error', closed)
+    client.on('close', closed)
     if (this.state === 'blackhole') {
       client.pause()
       return
@@ -475,14 +529,22 @@ export class NetworkLink {
   private connectUpstream(pair: Pair) {
     const upstream = connect(Number(this.target.port), this.target.hostname)
     pair.upstream = upstream
-    const drop = () => {
-      pair.client.destroy()
-      upstream.destroy()
-      this.pairs.delete(pair)
-    }
-    upstream.on('error', drop)
-    upstream.on('close', drop)
+    const closed = () => this.sideClosed(pair)
+    upstream.on('error', closed)
+    upstream.on('close', closed)
     flow(pair)
+  }
+
+  /** A close (a server's keep-alive timeout, say) crosses a blackholed link only once it is up. */
+  private sideClosed(pair: Pair) {
+    if (this.state === 'blackhole') pair.closed = true
+    else this.drop(pair)
+  }
+
+  private drop(pair: Pair) {
+    pair.client.destroy()
+    pair.upstream?.destroy()
+    this.pairs.delete(pair)
   }
 }
 
