@@ -329,6 +329,17 @@ export const invoke = {
       .strict()
       .optional(),
   },
+  /**
+   * Give up interrupted uploads (all when ids is omitted): main asks the user to confirm, then
+   * aborts them on the server and forgets them. The renderer may NOT skip the confirmation.
+   */
+  discardInterrupted: {
+    channel: 'uploads:discard-interrupted',
+    request: z
+      .object({ ids: z.array(Id).max(100_000).optional() })
+      .strict()
+      .optional(),
+  },
   /** Settings without secrets (they come back as set / not set). */
   getSettings: { channel: 'settings:get', request: Empty },
   /** Replace the editable settings. Renderer may NOT set watch folders or secrets here. */
@@ -404,6 +415,7 @@ export interface InvokeResults {
   pauseAll: void
   resumeAll: void
   resumeInterrupted: { resumed: number; interrupted: InterruptedRow[] }
+  discardInterrupted: { discarded: number; interrupted: InterruptedRow[] }
   getSettings: SettingsView
   saveSettings: SettingsView
   setSecret: SettingsView

@@ -44,6 +44,7 @@ const EXPECTED_API = [
   'confirmDuplicates',
   'copyObjectUrl',
   'copyShareLink',
+  'discardInterrupted',
   'getAppInfo',
   'getSettings',
   'listHistory',

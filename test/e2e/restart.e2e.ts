@@ -6,6 +6,7 @@ import { S3Proxy } from '../support/proxy'
 import { openUploads, sha256OfFile, sha256OfObject, testServer } from '../support/s3'
 import { AppPage } from './pages/app-page'
 import { QueuePage } from './pages/queue-page'
+import { SettingsPage } from './pages/settings-page'
 import { shot } from './support/browser'
 import { useE2E } from './support/context'
 import { bigVideo } from './support/videos'
@@ -87,6 +88,64 @@ describe('restart mid-upload', () => {
     await queue.waitForBytes('auto.mkv', 5 * 1024 * 1024)
     await app.restart()
     await queue.waitForState('auto.mkv', 'done', 120_000)
+    expect(await shell.resumeBanner.count()).toBe(0)
+  })
+
+  it('Discard (confirmed in main) aborts the interrupted upload on the server', async () => {
+    const dir = await e2e.tempDir()
+    const file = await bigVideo(join(dir, 'outtake.mkv'), 6)
+    const app = await e2e.launch({
+      settings: { partSizeMiB: 5, concurrency: 1, bandwidthLimitMbps: 40 },
+    })
+    const shell = new AppPage(app.page)
+    const queue = new QueuePage(app.page)
+    await shell.drop([file])
+    await queue.waitForBytes('outtake.mkv', 5 * 1024 * 1024)
+    await app.restart()
+    expect(
+      (await openUploads(e2e.client, e2e.bucket)).some((u) => u.key.endsWith('/outtake.mkv')),
+    ).toBe(true)
+    await shell.resumeBanner.waitFor()
+
+    app.dialog.messageAnswer = 1 // "Keep"
+    await shell.discardInterrupted.click()
+    await expect.poll(() => app.dialog.messages.length).toBe(1)
+    expect(app.dialog.messages[0]).toContain('outtake.mkv')
+    expect(await shell.resumeBanner.isVisible()).toBe(true)
+
+    app.dialog.messageAnswer = 0 // "Discard"
+    await shell.discardInterrupted.click()
+    await shell.resumeBanner.waitFor({ state: 'detached' })
+    expect(
+      (await openUploads(e2e.client, e2e.bucket)).some((u) => u.key.endsWith('/outtake.mkv')),
+    ).toBe(false)
+  })
+
+  it('"Clean up incomplete uploads" aborts stale records and server leftovers', async () => {
+    const dir = await e2e.tempDir()
+    const file = await bigVideo(join(dir, 'abandoned.mkv'), 6)
+    const app = await e2e.launch({
+      settings: { partSizeMiB: 5, concurrency: 1, bandwidthLimitMbps: 40 },
+    })
+    const shell = new AppPage(app.page)
+    const queue = new QueuePage(app.page)
+    await shell.drop([file])
+    await queue.waitForBytes('abandoned.mkv', 5 * 1024 * 1024)
+    await app.restart()
+    await shell.resumeBanner.waitFor()
+
+    await shell.open('Settings')
+    const settings = new SettingsPage(app.page)
+    await settings.cleanupDays.fill('0')
+    await settings.cleanupServer.check()
+    await settings.cleanup.click()
+    await settings.cleanupResult.waitFor()
+    expect(await settings.cleanupResult.textContent()).toMatch(
+      /Removed 1 unfinished upload from this computer/,
+    )
+    await shot(app.page, '14-settings-cleanup')
+    expect(await openUploads(e2e.client, e2e.bucket)).toEqual([])
+    await shell.open('Queue')
     expect(await shell.resumeBanner.count()).toBe(0)
   })
 })

@@ -41,6 +41,7 @@ describe('preload API', () => {
         'confirmDuplicates',
         'copyObjectUrl',
         'copyShareLink',
+        'discardInterrupted',
         'getAppInfo',
         'getSettings',
         'listHistory',

@@ -101,6 +101,29 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       const resumed = await ctx.engines.resumeInterrupted(req?.ids)
       return { resumed, interrupted: ctx.engines.interrupted() }
     },
+    discardInterrupted: async (req) => {
+      const rows = ctx.engines
+        .interrupted()
+        .filter((r) => !r.locked && (!req?.ids || req.ids.includes(r.id)))
+      if (rows.length === 0) return { discarded: 0, interrupted: ctx.engines.interrupted() }
+      // Destructive (the parts on the server are deleted): main asks, the page cannot skip it.
+      const { response } = await ctx.dialog.showMessageBox({
+        type: 'warning',
+        title: 'Discard unfinished uploads',
+        message:
+          rows.length === 1
+            ? `Discard the unfinished upload of ${rows[0]!.name}?`
+            : `Discard ${rows.length} unfinished uploads?`,
+        detail:
+          'What was already sent is deleted from the server. The files on this computer stay.',
+        buttons: ['Discard', 'Keep'],
+        defaultId: 1,
+        cancelId: 1,
+      })
+      if (response !== 0) return { discarded: 0, interrupted: ctx.engines.interrupted() }
+      const discarded = await ctx.engines.discardInterrupted(rows.map((r) => r.id))
+      return { discarded, interrupted: ctx.engines.interrupted() }
+    },
     getSettings: () => view(),
     saveSettings: async (next) => {
       if (!ctx.engines.canRebuild(next)) {

@@ -192,6 +192,19 @@ export class EngineService {
     return resumed.length
   }
 
+  /** Aborts interrupted uploads on the server and forgets them (locked ones are left alone). */
+  async discardInterrupted(ids?: string[]): Promise<number> {
+    const engine = this.require()
+    const targets = this.interruptedRows.filter((r) => !r.locked && (!ids || ids.includes(r.id)))
+    let discarded = 0
+    for (const r of targets) {
+      await engine.abortInterrupted(r.id)
+      discarded++
+    }
+    await this.refreshInterrupted()
+    return discarded
+  }
+
   /** Pauses everything and flushes the journal (quit). The service is done after this. */
   async close(): Promise<void> {
     this.closed = true

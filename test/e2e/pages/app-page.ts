@@ -25,6 +25,10 @@ export class AppPage {
     return this.resumeBanner.getByRole('button', { name: 'Resume all' })
   }
 
+  get discardInterrupted(): Locator {
+    return this.page.getByTestId('discard-interrupted')
+  }
+
   get toasts(): Locator {
     return this.page.getByTestId('toast')
   }

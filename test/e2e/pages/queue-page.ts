@@ -57,6 +57,16 @@ export class QueuePage {
     )
   }
 
+  /** The drag handle of a row (a button: focus it and press Up/Down to move the row). */
+  grip(name: string): Locator {
+    return this.page.getByRole('button', { name: `Reorder ${name}: drag, or press Up or Down` })
+  }
+
+  /** Row names in the order shown. */
+  names(): Promise<string[]> {
+    return this.rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-name') ?? ''))
+  }
+
   /** The relative folder shown next to the name. */
   folderOf(name: string): Locator {
     return this.row(name).locator('.folder-name')

@@ -26,6 +26,30 @@ export class SettingsPage {
     return this.page.getByLabel(label)
   }
 
+  get addWatchFolder(): Locator {
+    return this.page.getByRole('button', { name: 'Add a watch folder…' })
+  }
+
+  get watchFolders(): Locator {
+    return this.page.getByTestId('watch-folders').locator('li')
+  }
+
+  get cleanupDays(): Locator {
+    return this.page.getByLabel('Older than (days)')
+  }
+
+  get cleanupServer(): Locator {
+    return this.page.getByLabel(/Also look on the server/)
+  }
+
+  get cleanup(): Locator {
+    return this.page.getByTestId('cleanup')
+  }
+
+  get cleanupResult(): Locator {
+    return this.page.getByTestId('cleanup-result')
+  }
+
   get save(): Locator {
     return this.page.getByTestId('save-settings')
   }

@@ -46,6 +46,19 @@ export function ResumeBanner(): React.JSX.Element | null {
             Resume all
           </button>
         )}
+        {resumable.length > 0 && (
+          <button
+            type="button"
+            data-testid="discard-interrupted"
+            onClick={() =>
+              void attempt(() => api.discardInterrupted()).then((r) => {
+                if (r) appStore.update({ interrupted: r.interrupted })
+              })
+            }
+          >
+            Discard
+          </button>
+        )}
         <button type="button" onClick={() => appStore.update({ interruptedDismissed: true })}>
           Not now
         </button>
