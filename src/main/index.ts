@@ -41,10 +41,15 @@ const LIFECYCLE_DOCS =
 const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined
 const isAppUrl = appUrlCheck(devUrl ? [APP_ORIGIN, devUrl] : [APP_ORIGIN])
 
-// Privileged before 'ready': a standard, secure scheme gets a real origin for 'self' in the CSP
-// and module scripts, without the powers file:// has.
+// Privileged before 'ready': a standard, secure scheme gets a real origin for 'self' in the CSP,
+// without the powers file:// has. supportFetchAPI lets Vite's `<script type="module"
+// crossorigin>` load (a CORS-mode fetch, same origin); corsEnabled stays off, so no other origin
+// can read from the scheme (Electron ≥ 41.x enforces that).
 protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, codeCache: true } },
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true },
+  },
 ])
 // The CLI computes the same folder without Electron, so both see the same journal and history.
 app.setName('Upreel')

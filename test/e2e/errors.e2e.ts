@@ -11,7 +11,7 @@ import { smallVideo } from './support/videos'
 const e2e = useE2E()
 
 describe('wrong credentials', () => {
-  it('say so in plain words on the row and in Test connection; Retry works once fixed', async () => {
+  it('say so in plain words on the row and in Test connection; with the secret fixed it uploads', async () => {
     const dir = await e2e.tempDir()
     const clip = await smallVideo(join(dir, 'premiere.mp4'))
     const app = await e2e.launch({ secrets: { secretAccessKey: 'not-the-secret' } })
