@@ -14,8 +14,16 @@ export interface WindowOptions {
   preloadPath: string
 }
 
-/** Applies to every WebContents the app creates (index.ts calls it from 'web-contents-created'). */
+const hardened = new WeakSet<WebContents>()
+
+/**
+ * Applies to every WebContents the app creates (index.ts calls it from 'web-contents-created', and
+ * the window factory for its own). Once per WebContents: a second set of listeners would open a
+ * blocked link in the browser twice.
+ */
 export function hardenWebContents(contents: WebContents, isAppUrl: (url: string) => boolean): void {
+  if (hardened.has(contents)) return
+  hardened.add(contents)
   contents.setWindowOpenHandler(({ url }) => {
     void openExternalSafely(shell, url)
     return { action: 'deny' }
