@@ -81,6 +81,8 @@ export class FileUpload {
   private run: { controller: AbortController; release?: () => Promise<void> } | undefined
   private error: UploadErrorInfo | undefined
   private notice: string | undefined
+  /** Why a request is being retried right now; gone once a request succeeds again. */
+  private retryNotice: string | undefined
   private retryAttempt = 0
   private readonly speed = new SpeedMeter()
   private lastEmit = 0
@@ -155,7 +157,7 @@ export class FileUpload {
       key: this.done?.key ?? this.record?.key,
       etag: this.done?.etag,
       location: this.done?.location,
-      notice: this.notice,
+      notice: this.retryNotice ?? this.notice,
       error: this.state === 'failed' ? this.error : undefined,
       retryAttempt: this.state === 'retrying' ? this.retryAttempt : undefined,
       media: this.media,
@@ -178,6 +180,9 @@ export class FileUpload {
 
   private setState(state: UploadState, kind?: 'completed' | 'failed' | 'cancelled') {
     this.state = state
+    if (state !== 'retrying' && state !== 'preparing' && state !== 'completing') {
+      this.retryNotice = undefined
+    }
     this.updatedAt = this.ctx.clock.now()
     this.lastEmit = this.updatedAt
     this.ctx.emit(this, kind)
@@ -757,6 +762,7 @@ export class FileUpload {
       part.etag = etag
       part.md5 = md5Hex
       part.attempts = 0
+      this.retryNotice = undefined
       if (this.state === 'retrying') this.setState('uploading')
       this.progressed()
       this.maybeComplete()
@@ -794,6 +800,7 @@ export class FileUpload {
       })
       if (done.etag) this.checkEtag(done.etag, md5.toString('hex'), 1)
       if (this.run !== run) return
+      this.retryNotice = undefined
       part.status = 'done'
       part.etag = done.etag
       part.md5 = md5.toString('hex')
@@ -847,10 +854,7 @@ export class FileUpload {
     part.notBefore = now + delay
     this.retryAttempt = part.attempts
     const info = errorInfo(e)
-    this.notice =
-      verdict === 'wait-network'
-        ? 'Waiting for the network to come back…'
-        : `Retrying: ${info.message} (attempt ${part.attempts + 1} of ${this.ctx.retry.maxAttempts})`
+    this.retryNotice = retryNotice(verdict, info, part.attempts, this.ctx.retry.maxAttempts)
     this.ctx.log(
       `upload ${this.id} part ${part.n}: ${info.code} (${info.detail ?? ''}); retry in ${delay} ms`,
     )
@@ -1014,7 +1018,12 @@ export class FileUpload {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fn()
+        const result = await fn()
+        if (attempt > 1) {
+          this.retryNotice = undefined
+          this.ctx.emit(this)
+        }
+        return result
       } catch (e) {
         if (isAbortError(e) || signal?.aborted) throw e
         const verdict = classify(e, attempt, this.ctx.retry)
@@ -1024,6 +1033,9 @@ export class FileUpload {
             ? this.ctx.retry.maxDelayMs
             : retryDelay(attempt, this.ctx.retry)
         this.ctx.log(`${op} for ${this.id}: ${errorInfo(e).code}; retry in ${delay} ms`)
+        // Said on the row while it waits (a server down at start keeps a file in 'preparing').
+        this.retryNotice = retryNotice(verdict, errorInfo(e), attempt, this.ctx.retry.maxAttempts)
+        this.ctx.emit(this)
         await this.ctx.clock.sleep(delay, signal)
       }
     }
@@ -1058,6 +1070,18 @@ export class FileUpload {
       this.ctx.log(`could not abort old upload ${target.uploadId}: ${String(e)}`)
     }
   }
+}
+
+/** What a row says while a request waits to be tried again. */
+function retryNotice(
+  verdict: 'retry' | 'wait-network',
+  info: UploadErrorInfo,
+  attempt: number,
+  maxAttempts: number,
+): string {
+  return verdict === 'wait-network'
+    ? 'Waiting for the network to come back…'
+    : `Retrying: ${info.message} (attempt ${attempt + 1} of ${maxAttempts})`
 }
 
 /** S3's multipart ETag: md5 of the concatenated binary part MD5s, then "-N". */
