@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { openUploads, sha256OfFile, sha256OfObject } from '../support/s3'
 import { AppPage } from './pages/app-page'
 import { QueuePage } from './pages/queue-page'
+import { SettingsPage } from './pages/settings-page'
 import { shot } from './support/browser'
 import { useE2E } from './support/context'
 import { bigVideo } from './support/videos'
@@ -81,5 +82,43 @@ describe('queue controls', () => {
     await queue.waitForState('sleepy.mkv', 'paused')
     app.powerMonitor.emit('resume')
     await queue.waitForState('sleepy.mkv', 'done', 90_000)
+  })
+
+  it('saving settings refuses while files move, and keeps paused rows paused across the rebuild', async () => {
+    const dir = await e2e.tempDir()
+    const a = await bigVideo(join(dir, 'keep me.mkv'), 4)
+    const size = (await stat(a)).size
+    const app = await e2e.launch({
+      // 4 Mbit/s: the file is still moving while the settings screen is used.
+      settings: { partSizeMiB: 5, concurrency: 1, bandwidthLimitMbps: 4 },
+    })
+    const shell = new AppPage(app.page)
+    const queue = new QueuePage(app.page)
+    const settings = new SettingsPage(app.page)
+    await shell.drop([a])
+    await queue.waitForPartialProgress('keep me.mkv', size)
+
+    await shell.open('Settings')
+    await settings.field('Object key template').fill('clips/{uuid}/{filename}')
+    await settings.save.click()
+    await shell.toasts.filter({ hasText: 'Uploads are in progress' }).waitFor()
+
+    await shell.open('Queue')
+    await queue.pause('keep me.mkv')
+    await queue.waitForState('keep me.mkv', 'paused')
+    await shell.open('Settings')
+    await settings.field(/^Bandwidth limit/).fill('0') // and lift the limit, to finish quickly
+    await settings.save.click()
+    await shell.toasts.filter({ hasText: 'Settings saved.' }).waitFor()
+    await shell.open('Queue')
+    await queue.waitForState('keep me.mkv', 'paused')
+    expect(await shell.resumeBanner.count()).toBe(0)
+    await queue.resume('keep me.mkv')
+    await queue.waitForState('keep me.mkv', 'done', 90_000)
+    // The journal record resumed (same key as before the rebuild), not a fresh upload.
+    expect((await e2e.keys()).filter((k) => k.endsWith('/keep me.mkv'))).toEqual([
+      expect.stringMatching(/^videos\//),
+    ])
+    expect(await openUploads(e2e.client, e2e.bucket)).toEqual([])
   })
 })

@@ -134,9 +134,19 @@ export class EngineService {
       )
     }
     const old = this.current
+    // Failed and paused rows come along: a fixed secret or bucket should let "failed" files go
+    // without dropping them again, and paused ones stay paused (their journal records resume).
+    const carry = (old?.list() ?? [])
+      .filter((s) => s.state === 'failed' || s.state === 'paused')
+      .map((s) => ({ path: s.path, relativeDir: s.relativeDir, paused: s.state === 'paused' }))
     this.current = null
     if (old) await old.close()
     await this.build()
+    if (this.current && carry.length > 0) {
+      const engine: EngineApi = this.current
+      const added = await engine.add(carry.map(({ path, relativeDir }) => ({ path, relativeDir })))
+      await Promise.all(added.map((s, i) => (carry[i]?.paused ? engine.pause(s.id) : undefined)))
+    }
     await this.afterBuild(false)
   }
 
