@@ -53,6 +53,8 @@ protocol.registerSchemesAsPrivileged([
 ])
 // The CLI computes the same folder without Electron, so both see the same journal and history.
 app.setName('Upreel')
+// Windows shows notifications only for an app with a user model id (the installer's appId).
+if (process.platform === 'win32') app.setAppUserModelId('app.upreel.desktop')
 // UPREEL_USER_DATA_DIR: a throwaway profile for tests (the Playwright _electron spec).
 app.setPath('userData', process.env.UPREEL_USER_DATA_DIR || appUserDataDir())
 
