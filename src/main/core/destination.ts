@@ -2,6 +2,7 @@ import {
   GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { isUploadError } from './errors'
@@ -100,7 +101,17 @@ export async function testConnection(dest: Destination): Promise<ConnectionCheck
     try {
       await store.client.send(new HeadBucketCommand({ Bucket: dest.bucket }))
     } catch (e) {
-      const err = toUploadError(e, 'HeadBucket')
+      let err = toUploadError(e, 'HeadBucket')
+      // HEAD answers carry no error body: a bare 403 could be a wrong key, a wrong secret or a
+      // missing permission. A one-key listing answers with S3's own error code, which can tell.
+      if (isUploadError(err) && (err.status === 403 || err.status === 400)) {
+        try {
+          await store.client.send(new ListObjectsV2Command({ Bucket: dest.bucket, MaxKeys: 1 }))
+        } catch (e2) {
+          const detailed = toUploadError(e2, 'ListObjectsV2')
+          if (isUploadError(detailed)) err = detailed
+        }
+      }
       return {
         ok: false,
         message: isUploadError(err) ? err.message : String(err),
@@ -136,42 +147,40 @@ const lifecycleAdvice =
 
 async function testBackend(dest: BackendDestination): Promise<ConnectionCheck> {
   const base = dest.url.replace(/\/+$/, '')
+  const signInRefused: ConnectionCheck = {
+    ok: false,
+    message: 'The upload server did not accept your sign-in (token missing or wrong).',
+    advice: [],
+  }
   try {
-    const res = await fetch(`${base}/health`, {
+    const health = await fetch(`${base}/health`, {
       headers: dest.headers,
       signal: AbortSignal.timeout(10_000),
     })
-    if (res.ok)
-      return { ok: true, message: `Connected to the upload server at ${base}.`, advice: [] }
-    if (res.status === 401) {
+    if (health.status === 401 || health.status === 403) return signInRefused
+    if (!health.ok && health.status !== 404) {
       return {
         ok: false,
-        message: 'The upload server did not accept your sign-in (token missing or wrong).',
+        message: `The upload server answered HTTP ${health.status}. Check the URL in Settings.`,
         advice: [],
       }
     }
-    if (res.status === 404) {
-      // Companion itself has no /health: any JSON answer from its S3 routes proves it is there.
-      const probe = await fetch(`${base}/s3/multipart`, {
-        method: 'POST',
-        headers: { ...dest.headers, 'content-type': 'application/json' },
-        body: '{}',
-        signal: AbortSignal.timeout(10_000),
-      })
-      if (probe.status === 400 || probe.status === 401 || probe.status === 403) {
-        return {
-          ok: probe.status === 400,
-          message:
-            probe.status === 400
-              ? `Connected to the upload server at ${base}.`
-              : 'The upload server did not accept your sign-in (token missing or wrong).',
-          advice: [],
-        }
-      }
+    // /health needs no sign-in (and Companion has none): an empty create proves both that this
+    // is a Companion-style backend and that it accepts the token. A signed-in caller gets 400 for
+    // the missing filename; a refused one 401/403; anything else is not such a backend.
+    const probe = await fetch(`${base}/s3/multipart`, {
+      method: 'POST',
+      headers: { ...dest.headers, 'content-type': 'application/json' },
+      body: '{}',
+      signal: AbortSignal.timeout(10_000),
+    })
+    if (probe.status === 401 || probe.status === 403) return signInRefused
+    if (probe.status === 400) {
+      return { ok: true, message: `Connected to the upload server at ${base}.`, advice: [] }
     }
     return {
       ok: false,
-      message: `The upload server answered HTTP ${res.status}. Check the URL in Settings.`,
+      message: `${base} does not answer like an upload server (HTTP ${probe.status} to the S3 multipart route). Check the URL in Settings.`,
       advice: [],
     }
   } catch (e) {

@@ -77,8 +77,8 @@ export class PowerService {
     const engine = this.opts.engine()
     if (!engine) return
     this.opts.log.info('power: network is back')
-    // The engine waits out its own backoff; this skips the wait (not on EngineApi: optional).
-    ;(engine as EngineApi & { retryNow?: () => void }).retryNow?.()
+    // The engine waits out its own backoff; this skips the wait.
+    engine.retryNow()
     for (const s of engine.list()) {
       if (s.state === 'failed' && s.error && NETWORK_CODES.has(s.error.code)) engine.retry(s.id)
     }

@@ -59,6 +59,8 @@ export interface EngineApi {
   /** Completed uploads of the same file content to the same destination. */
   findDuplicates(path: string): Promise<HistoryEntry[]>
   cleanup(opts: { olderThanMs: number; server?: boolean; prefix?: string }): Promise<CleanupReport>
+  /** The network is back (or the machine woke): parts waiting out a retry delay go now. */
+  retryNow(): void
   setConcurrency(slots: number): void
   /** Bytes per second for all transfers together; 0 = unlimited. */
   setBandwidthLimit(bytesPerSecond: number): void
