@@ -21,13 +21,17 @@ export default class SummaryReporter implements Reporter {
     let failed = 0
     let skipped = 0
     for (const mod of testModules) {
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++
+      let failedHere = 0
       for (const test of mod.children.allTests()) {
         const state = test.result().state
         if (state === 'passed') passed++
-        else if (state === 'failed') failed++
+        else if (state === 'failed') failedHere++
         else skipped++
       }
+      // A file that failed outside its tests (import error, beforeAll) leaves them "skipped":
+      // count the file itself as a failure so such a run never reads as clean.
+      if (mod.state() === 'failed' && failedHere === 0) failedHere = 1
+      failed += failedHere
     }
     failed += unhandledErrors.length
     process.stdout.write(`\n${this.name}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`)
