@@ -106,6 +106,13 @@ export interface ObjectStore {
   ): Promise<{ etag?: string; size?: number } | undefined>
   /** Called when the engine is closed. */
   destroy?(): void
+  /**
+   * Files of one part go up as one-part multipart uploads through the engine's part path
+   * (journaled, each request retried on its own) instead of putSmall. For stores whose putSmall
+   * is a multipart upload anyway (backend mode): then a crash or a flaky request in its middle
+   * cannot leave behind an upload that no journal knows.
+   */
+  readonly multipartOnly?: boolean
 }
 
 export interface FileStat {

@@ -85,6 +85,8 @@ interface UploadSigning {
 }
 
 export class CompanionStore implements ObjectStore {
+  /** putSmall is a one-part multipart upload: the engine runs it as one, journaled (ports.ts). */
+  readonly multipartOnly = true
   readonly destinationId: string
   readonly label: string
   private readonly base: string

@@ -384,14 +384,15 @@ export class FileUpload {
       if (this.run !== run) return void (await run.release())
       const stat = await this.statSource()
       this.size = stat.size
-      const plan = planParts(stat.size, this.record?.partSize ?? this.ctx.preferredPartSize)
+      const plan = this.planFor(stat.size, this.record?.partSize ?? this.ctx.preferredPartSize)
       let record = this.record
       if (record) record = await this.resumeRecord(record, stat, run.controller.signal)
       if (this.run !== run) return
       if (!record) record = await this.freshRecord(stat, plan, run.controller.signal)
       if (this.run !== run) return
       this.record = record
-      this.plan = record.partSize === plan.partSize ? plan : planParts(stat.size, record.partSize)
+      this.plan =
+        record.partSize === plan.partSize ? plan : this.planFor(stat.size, record.partSize)
       if (this.parts.length !== this.plan.partCount) this.restorePartsFromRecord(record)
       await this.ctx.journal.setStatus(this.id, { status: 'active' })
       this.startThumbnail()
@@ -642,6 +643,15 @@ export class FileUpload {
     this.parts = []
     this.restorePartsFromRecord(record)
     return record
+  }
+
+  /**
+   * The part plan, with files of one part sent as one-part multipart uploads when the store asks
+   * for it (ObjectStore.multipartOnly): journaled and retried request by request like big files.
+   */
+  private planFor(size: number, partSize: number): PartPlan {
+    const plan = planParts(size, partSize)
+    return plan.single && this.ctx.store.multipartOnly ? { ...plan, single: false } : plan
   }
 
   private restorePartsFromRecord(record: JournalRecord) {
