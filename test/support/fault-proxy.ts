@@ -10,10 +10,11 @@
  * - `NetworkLink`: a TCP pass-through that can take "the network" away: refuse (nothing listens,
  *   connections reset) or blackhole (connections hang, data waits until the link is back).
  *
- * Faults are drawn from a seeded generator keyed by what the request is (operation, object, part
- * number, and how many times that same request was seen before), not by arrival order, so a run
- * with the same seed and the same object keys injects the same faults into the same requests
- * whatever the interleaving of parallel parts.
+ * Faults are drawn from a seeded generator keyed by what the request is (operation, object key
+ * with any UUID masked, part number, and how many times that same request was seen before), not
+ * by arrival order, so a run with the same seed injects the same faults into the same requests
+ * whatever the interleaving of parallel parts. (Mostly: which of two parallel requests of one kind
+ * counts as "seen before" can still vary.)
  */
 import { createHash } from 'node:crypto'
 import {
@@ -59,6 +60,8 @@ export interface FaultRequest {
   /** Status the client was given (upstream's or injected); undefined when the connection died. */
   status?: number
   at: number
+  /** Milliseconds until the client's connection for this request finished or closed. */
+  ms?: number
 }
 
 export interface FaultConfig {
@@ -101,6 +104,8 @@ export interface ScriptedAnswer {
   contentType?: string
 }
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
+
 /** Largest request body `peekBody` reads before deciding (backend JSON, not part bytes). */
 const PEEK_LIMIT = 64 * 1024
 
@@ -139,6 +144,7 @@ export class FaultProxy {
   private server: Server | undefined
   private readonly sockets = new Set<Socket>()
   private readonly seen = new Map<string, number>()
+  private readonly forced = new Set<string>()
   private config: FaultConfig
   private readonly target: URL
 
@@ -171,6 +177,7 @@ export class FaultProxy {
   reset(): void {
     this.requests.length = 0
     this.seen.clear()
+    this.forced.clear()
   }
 
   /**
@@ -209,7 +216,12 @@ export class FaultProxy {
     /** A second draw for the fault's details (where a reset hits). */
     detail: number
   } {
-    const sig = `${info.method} ${info.op} ${info.object} ${info.partNumber ?? ''}`
+    // Keys a backend made unique with a UUID would make every run draw differently; a backend's
+    // "create" has no key in its URL, its JSON body names the file.
+    let object = info.object.replace(UUID, '{uuid}')
+    const filename = body && /"filename"\s*:\s*"([^"]*)"/.exec(body)?.[1]
+    if (filename) object += `#${filename}`
+    const sig = `${info.method} ${info.op} ${object} ${info.partNumber ?? ''}`
     const nth = this.seen.get(sig) ?? 0
     this.seen.set(sig, nth + 1)
     const { seed, rates, applies, ensureEachKind, script } = this.config
@@ -218,10 +230,16 @@ export class FaultProxy {
     const scripted = script?.({ ...info, nth, body })
     if (scripted) return { fault: scripted, nth, detail }
     const allowed = (k: FaultKind) => !applies || applies(info, k)
-    if (ensureEachKind?.(info)) {
+    // A request that took a forced fault gets through on its next try: forced faults only make
+    // sure each kind happens, they must not stack on one part.
+    if (this.forced.has(sig)) return { fault: 'pass', nth, detail }
+    if (nth === 0 && ensureEachKind?.(info)) {
       const done = this.injected()
       const missing = FAULT_KINDS.find((k) => (rates[k] ?? 0) > 0 && done[k] === 0 && allowed(k))
-      if (missing) return { fault: missing, nth, detail }
+      if (missing) {
+        this.forced.add(sig)
+        return { fault: missing, nth, detail }
+      }
     }
     let acc = 0
     for (const kind of FAULT_KINDS) {
@@ -266,6 +284,7 @@ export class FaultProxy {
     const fault = typeof picked.fault === 'object' ? 'answer' : picked.fault
     const rec: FaultRequest = { ...base, nth, fault, at: Date.now() }
     this.requests.push(rec)
+    res.on('close', () => (rec.ms = Date.now() - rec.at))
     const cfg = this.config
     const source: Readable = body ? Readable.from([body]) : req
 
@@ -283,7 +302,7 @@ export class FaultProxy {
       // Half the resets hit before any byte is forwarded, half in the middle of the body (the
       // server sees a client that vanished mid-request).
       const length = Number(req.headers['content-length'] ?? 0)
-      if (detail < 0.5 || length === 0) {
+      if (detail < 0.5 || length < 2) {
         req.socket.resetAndDestroy()
         return
       }
