@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
+import { isUploadError } from '../errors'
 import { FileJournal } from '../journal/file-journal'
 import type { JournalRecord, ObjectOptions } from '../journal/types'
 import { DEFAULT_KEY_TEMPLATE, DEFAULT_THUMBNAIL_KEY_TEMPLATE } from '../key-template'
@@ -107,7 +108,13 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     }
     const queued = new Set(this.queue.map((u) => u.id))
     const earlierByPath = new Map<string, JournalRecord>()
-    for (const r of await this.journal.list()) {
+    // An unusable state folder (read-only, full, not a folder) fails each file with that reason
+    // when it prepares, instead of refusing the whole drop here.
+    const records = await this.journal.list().catch((e: unknown) => {
+      if (isUploadError(e)) return []
+      throw e
+    })
+    for (const r of records) {
       if (r.destination.id === this.ctx.store.destinationId && !queued.has(r.id)) {
         earlierByPath.set(r.source.path, r)
       }

@@ -28,7 +28,14 @@ export class FileJournal {
   }
 
   private ensureDir(): Promise<void> {
-    this.ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined)
+    // A failure is not kept: the disk may have been fixed (space freed) before the next call.
+    this.ready ??= mkdir(this.dir, { recursive: true }).then(
+      () => undefined,
+      (e: unknown) => {
+        this.ready = undefined
+        throw stateError(e, this.stateDir)
+      },
+    )
     return this.ready
   }
 
@@ -38,7 +45,11 @@ export class FileJournal {
 
   async list(): Promise<JournalRecord[]> {
     await this.ensureDir()
-    const names = (await readdir(this.dir)).filter((n) => n.endsWith('.jsonl'))
+    const names = (
+      await readdir(this.dir).catch((e: unknown) => {
+        throw stateError(e, this.stateDir)
+      })
+    ).filter((n) => n.endsWith('.jsonl'))
     const out: JournalRecord[] = []
     for (const name of names) {
       const rec = await this.load(name.slice(0, -'.jsonl'.length)).catch(() => undefined)
@@ -54,7 +65,7 @@ export class FileJournal {
       text = await readFile(this.path(id), 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw e
+      throw stateError(e, this.stateDir)
     }
     return parseLog(text)
   }
@@ -64,7 +75,11 @@ export class FileJournal {
     await this.ensureDir()
     const lines = [JSON.stringify({ t: 'record', ...record, parts: undefined })]
     for (const p of record.parts) lines.push(JSON.stringify({ t: 'part', ...p }))
-    await atomicWrite(this.path(record.id), lines.join('\n') + '\n', this.dir)
+    await atomicWrite(this.path(record.id), lines.join('\n') + '\n', this.dir).catch(
+      (e: unknown) => {
+        throw stateError(e, this.stateDir)
+      },
+    )
   }
 
   async appendPart(id: string, part: JournalPart): Promise<void> {
@@ -86,12 +101,16 @@ export class FileJournal {
 
   async addHistory(entry: HistoryRecord): Promise<void> {
     await this.ensureDir()
-    const fh = await open(this.historyPath, 'a')
     try {
-      await fh.write(JSON.stringify(entry) + '\n')
-      await fh.datasync()
-    } finally {
-      await fh.close()
+      const fh = await open(this.historyPath, 'a')
+      try {
+        await fh.write(JSON.stringify(entry) + '\n')
+        await fh.datasync()
+      } finally {
+        await fh.close()
+      }
+    } catch (e) {
+      throw stateError(e, this.stateDir)
     }
   }
 
@@ -135,7 +154,7 @@ export class FileJournal {
           await unlink(lockPath).catch(() => undefined)
         }
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw stateError(e, this.stateDir)
         const holder = await lockHolder(lockPath)
         // Our own pid without an in-process holder: an engine of this process that was dropped
         // without close() (a test's simulated crash). Otherwise only a dead process is stale.
@@ -159,12 +178,16 @@ export class FileJournal {
   }
 
   private async append(id: string, entry: object): Promise<void> {
-    const fh = await open(this.path(id), 'a')
     try {
-      await fh.write(JSON.stringify(entry) + '\n')
-      await fh.datasync()
-    } finally {
-      await fh.close()
+      const fh = await open(this.path(id), 'a')
+      try {
+        await fh.write(JSON.stringify(entry) + '\n')
+        await fh.datasync()
+      } finally {
+        await fh.close()
+      }
+    } catch (e) {
+      throw stateError(e, this.stateDir)
     }
   }
 }
@@ -212,9 +235,13 @@ async function atomicWrite(path: string, data: string, dir: string): Promise<voi
   try {
     await fh.write(data)
     await fh.sync()
-  } finally {
-    await fh.close()
+  } catch (e) {
+    // A disk that filled up mid-write must not keep half a temp file (it holds space too).
+    await fh.close().catch(() => undefined)
+    await unlink(tmp).catch(() => undefined)
+    throw e
   }
+  await fh.close()
   await rename(tmp, path)
   // fsync the directory so the rename itself survives a power cut
   const d = await open(dir, 'r').catch(() => undefined)
@@ -240,6 +267,43 @@ function processAlive(pid: number): boolean {
     return true
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * The state folder's own failures in words: a read-only or full disk is not a bug, and the
+ * creator can fix it. What was uploaded is kept (failed files keep their upload and record).
+ */
+export function stateError(e: unknown, stateDir: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code
+  const make = (c: string, message: string) =>
+    new UploadError({ code: c, message, operation: 'journal', cause: e })
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return make(
+        'DiskFull',
+        `The disk holding Upreel's upload progress (${stateDir}) is full. Free some space, then retry: what was already uploaded is kept.`,
+      )
+    case 'EROFS':
+      return make(
+        'StateReadOnly',
+        `Upreel cannot save upload progress in ${stateDir}: that disk is read-only. Choose a writable folder for Upreel's data, then retry.`,
+      )
+    case 'EACCES':
+    case 'EPERM':
+      return make(
+        'StateReadOnly',
+        `Upreel is not allowed to save upload progress in ${stateDir}. Fix that folder's permissions (or choose another), then retry.`,
+      )
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return make(
+        'StateNotAFolder',
+        `Upreel keeps upload progress in ${stateDir}, but something other than a folder is in the way there. Move it aside, then retry.`,
+      )
+    default:
+      return e
   }
 }
 
