@@ -349,7 +349,9 @@ export class FileUpload {
     this.error = errorInfo(e)
     this.ctx.log(`upload ${this.id} failed: ${this.error.code}: ${this.error.detail ?? ''}`)
     this.speed.reset()
-    if (this.record) {
+    // Only the lock holder writes the record (a row that failed on another process's lock must
+    // not mark that process's upload as failed).
+    if (this.record && run?.release) {
       await this.ctx.journal
         .setStatus(this.id, {
           status: 'failed',
@@ -382,6 +384,8 @@ export class FileUpload {
     try {
       run.release = await this.ctx.journal.lock(this.id)
       if (this.run !== run) return void (await run.release())
+      // Another process may have driven this record until we got its lock: take its latest.
+      if (this.record) this.record = (await this.ctx.journal.load(this.id))?.record ?? this.record
       const stat = await this.statSource()
       this.size = stat.size
       const plan = this.planFor(stat.size, this.record?.partSize ?? this.ctx.preferredPartSize)

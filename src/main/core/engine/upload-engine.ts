@@ -126,16 +126,17 @@ export class UploadEngine extends EventEmitter implements EngineApi {
         out.push(existing.snapshot())
         continue
       }
-      // The same file left interrupted by an earlier run (a crash, the CLI): continue it.
+      // The same file left interrupted by an earlier run (a crash, the CLI): continue it. If
+      // another live process is uploading it right now, this row fails on its lock with that
+      // reason (and Retry continues it once the other is done), rather than uploading a copy.
       const earlier = earlierByPath.get(path)
       earlierByPath.delete(path)
-      const lockedBy = earlier ? await this.journal.lockedBy(earlier.id) : undefined
       const upload = new FileUpload(this.ctx, {
-        id: earlier && !lockedBy ? earlier.id : randomUUID(),
+        id: earlier ? earlier.id : randomUUID(),
         path,
         relativeDir: input.relativeDir,
         metadata: input.metadata,
-        record: earlier && !lockedBy ? earlier : undefined,
+        record: earlier,
       })
       active.set(path, upload)
       this.queue.push(upload)
