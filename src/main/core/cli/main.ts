@@ -51,6 +51,7 @@ Upload options:
   --part-size 16MiB     preferred part size (5 MiB to 5 GiB)
   --concurrency 8       parallel part uploads over all files
   --limit-rate 10MiB    bandwidth limit per second
+  --max-file-size 20GiB refuse larger files (each gets its own message; the rest go on)
   --acl private|public-read   --sse AES256|aws:kms   --kms-key-id K   --storage-class C
   --all-files           upload non-video files too
   --no-media            skip probing and thumbnails
@@ -71,6 +72,7 @@ const options = {
   'part-size': { type: 'string' },
   concurrency: { type: 'string' },
   'limit-rate': { type: 'string' },
+  'max-file-size': { type: 'string' },
   acl: { type: 'string' },
   sse: { type: 'string' },
   'kms-key-id': { type: 'string' },
@@ -192,6 +194,7 @@ async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: D
     concurrency: num('concurrency', values.concurrency),
     preferredPartSize: size('part-size', values['part-size']),
     bandwidthLimit: size('limit-rate', values['limit-rate']),
+    maxFileSize: size('max-file-size', values['max-file-size']),
     keyTemplate: values['key-template'],
     thumbnailKeyTemplate: values['thumbnail-key-template'],
     objectOptions: {

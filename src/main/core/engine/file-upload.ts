@@ -5,7 +5,7 @@ import { isAbortError, isUploadError, UploadError } from '../errors'
 import type { FileJournal } from '../journal/file-journal'
 import type { JournalRecord, ObjectOptions } from '../journal/types'
 import { renderKey } from '../key-template'
-import { partRange, planParts, type PartPlan } from '../part-plan'
+import { formatBytes, partRange, planParts, type PartPlan } from '../part-plan'
 import type { Clock, FileSource, MediaPort, MultipartTarget, ObjectStore } from '../ports'
 import { classify, retryDelay, type RetryOptions } from '../retry'
 import { fingerprintWith } from '../util/fingerprint'
@@ -28,6 +28,8 @@ export interface UploadContext {
   objectOptions: ObjectOptions
   /** Refuse files that probing says are not videos (off = "upload all file types"). */
   requireVideo: boolean
+  /** Largest file accepted, in bytes (undefined: only S3's own limit). */
+  maxFileSize?: number
   afterComplete?: (s: UploadSnapshot) => Promise<{ notice?: string } | void>
   takeBuffer(size: number): Buffer
   giveBuffer(buf: Buffer): void
@@ -431,6 +433,13 @@ export class FileUpload {
       throw sourceError(
         'FileEmpty',
         'This file is empty (0 bytes). It may still be exporting, or the export failed; re-export it and add it again.',
+      )
+    }
+    const limit = this.ctx.maxFileSize
+    if (limit !== undefined && stat.size > limit) {
+      throw sourceError(
+        'OverSizeLimit',
+        `This file is ${formatBytes(stat.size)}, over the ${formatBytes(limit)} limit set for uploads. Raise the limit in Settings (or --max-file-size), or export a smaller file.`,
       )
     }
     try {

@@ -36,6 +36,8 @@ export interface EngineOptions {
   retry?: Partial<RetryOptions>
   /** Bytes per second for all transfers together; 0 = unlimited. */
   bandwidthLimit?: number
+  /** Largest file accepted, in bytes; larger ones fail up front with a plain message. */
+  maxFileSize?: number
   /** Refuse files that probing says are not videos (needs `media`). Default true. */
   requireVideo?: boolean
   /** Runs after each completed upload (processing hook); its failure is a notice, not a failure. */
@@ -83,6 +85,7 @@ export class UploadEngine extends EventEmitter implements EngineApi {
       thumbnailKeyTemplate: options.thumbnailKeyTemplate ?? DEFAULT_THUMBNAIL_KEY_TEMPLATE,
       objectOptions: options.objectOptions ?? {},
       requireVideo: options.requireVideo ?? true,
+      maxFileSize: options.maxFileSize,
       afterComplete: options.afterComplete,
       takeBuffer: (size) => this.takeBuffer(size),
       // Keep at most one buffer per slot: anything beyond (a resume check, a slot count lowered)
