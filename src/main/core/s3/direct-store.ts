@@ -165,28 +165,32 @@ export class DirectS3Store implements ObjectStore {
     const onAbort = () => abortController.abort()
     input.signal.addEventListener('abort', onAbort, { once: true })
     try {
-      const upload = new Upload({
-        client: this.client,
-        // One part: lib-storage sends a single PutObject when the body fits in partSize.
-        partSize: Math.max(5 * 1024 * 1024, input.size + 1),
-        queueSize: 1,
-        leavePartsOnError: false,
-        abortController,
-        params: {
-          Bucket: this.bucket,
-          Key: input.key,
-          Body: input.size === 0 ? Buffer.alloc(0) : createReadStream(input.path),
-          ContentLength: input.size,
-          ContentMD5: input.md5Base64,
-          ContentType: input.contentType,
-          Metadata: input.metadata,
-          ...objectParams(input.options),
-        },
-      })
-      upload.on('httpUploadProgress', (p) => {
-        if (typeof p.loaded === 'number') input.onProgress(p.loaded)
-      })
-      const res = await this.call('PutObject', input.signal, undefined, () => upload.done())
+      // A fresh Upload (and file stream) per call: `call` may send it a second time.
+      const send = () => {
+        const upload = new Upload({
+          client: this.client,
+          // One part: lib-storage sends a single PutObject when the body fits in partSize.
+          partSize: Math.max(5 * 1024 * 1024, input.size + 1),
+          queueSize: 1,
+          leavePartsOnError: false,
+          abortController,
+          params: {
+            Bucket: this.bucket,
+            Key: input.key,
+            Body: input.size === 0 ? Buffer.alloc(0) : createReadStream(input.path),
+            ContentLength: input.size,
+            ContentMD5: input.md5Base64,
+            ContentType: input.contentType,
+            Metadata: input.metadata,
+            ...objectParams(input.options),
+          },
+        })
+        upload.on('httpUploadProgress', (p) => {
+          if (typeof p.loaded === 'number') input.onProgress(p.loaded)
+        })
+        return upload.done()
+      }
+      const res = await this.call('PutObject', input.signal, undefined, send)
       input.onProgress(input.size)
       return {
         key: input.key,
@@ -251,12 +255,29 @@ export class DirectS3Store implements ObjectStore {
     partNumber: number | undefined,
     fn: () => Promise<T>,
   ): Promise<T> {
+    const offset = this.client.config.systemClockOffset
     try {
       return await fn()
     } catch (e) {
+      // A clock far off the server's: the SDK has just set its offset from the answer's Date
+      // (it would then retry itself, but its retries are off: see client.ts), so the same
+      // request signed again now goes through. Once only; a clock that keeps drifting fails
+      // with RequestTimeTooSkewed's own message.
+      if (isSkewError(e) && this.client.config.systemClockOffset !== offset && !signal?.aborted) {
+        try {
+          return await fn()
+        } catch (again) {
+          throw toUploadError(again, operation, signal, partNumber)
+        }
+      }
       throw toUploadError(e, operation, signal, partNumber)
     }
   }
+}
+
+function isSkewError(e: unknown): boolean {
+  const err = e as { name?: string; Code?: string }
+  return err?.name === 'RequestTimeTooSkewed' || err?.Code === 'RequestTimeTooSkewed'
 }
 
 export function toUploadError(
