@@ -17,6 +17,7 @@ import { existsSync, statSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { createS3Client } from '../src/main/core/s3/client'
+import { emptyBucket } from '../test/support/bucket-cleanup'
 import { crashLoop, type CrashLoopResult } from '../test/support/crash-loop'
 import { FaultProxy } from '../test/support/fault-proxy'
 import { startS3, stopS3 } from '../test/support/s3-server'
@@ -71,8 +72,8 @@ async function soakCrashLoop(): Promise<CrashLoopResult & { seed: number; ok: bo
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   })
   const stateDir = resolve(work, `soak-state-${Date.now()}`)
+  const bucket = `soak-crash-${Date.now()}`
   try {
-    const bucket = `soak-crash-${Date.now()}`
     await client.send(new CreateBucketCommand({ Bucket: bucket }))
     const file = resolve(work, '1GiB.bin')
     await makeFile(file, 1024 * MiB)
@@ -112,6 +113,7 @@ async function soakCrashLoop(): Promise<CrashLoopResult & { seed: number; ok: bo
     )
     return { ...r, seed, ok }
   } finally {
+    await emptyBucket(client, bucket).catch((e: unknown) => say(`cleanup: ${String(e)}`))
     client.destroy()
     await proxy.stop()
     await rm(stateDir, { recursive: true, force: true })

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCompanionStore } from '../../src/main/core/backend/companion-store'
 import { DirectS3Store } from '../../src/main/core/s3/direct-store'
 import { startTestBackend, type TestBackend } from '../support/backend'
+import { emptyBucket } from '../support/bucket-cleanup'
 import { directStore, randomFile, tempDir, testEngine, waitFor } from '../support/engine'
 import { FaultProxy, NetworkLink, type ScriptedAnswer } from '../support/fault-proxy'
 import {
@@ -37,6 +38,9 @@ beforeAll(async () => {
   multi = await randomFile(join(tmp.dir, 'multi.mp4'), 12 * MiB)
 })
 afterAll(async () => {
+  // Hundreds of MiB per run: the shared server's disk is not for keeping them.
+  if (bucket)
+    await emptyBucket(client, bucket).catch((e: unknown) => console.warn(`cleanup: ${String(e)}`))
   await tmp?.cleanup()
 })
 

@@ -33,6 +33,7 @@ import { parseLog } from '../../src/main/core/journal/file-journal'
 import { createMediaPort } from '../../src/main/core/media'
 import { scanInputs } from '../../src/main/core/scan'
 import { startTestBackend } from '../support/backend'
+import { emptyBucket } from '../support/bucket-cleanup'
 import { jsonLines, spawnCli } from '../support/cli'
 import { directStore, randomFile, tempDir, testEngine, waitFor } from '../support/engine'
 import { FaultProxy } from '../support/fault-proxy'
@@ -56,6 +57,9 @@ beforeAll(async () => {
   tmp = await tempDir('upreel-bad-')
 })
 afterAll(async () => {
+  // Hundreds of MiB per run: the shared server's disk is not for keeping them.
+  if (bucket)
+    await emptyBucket(client, bucket).catch((e: unknown) => console.warn(`cleanup: ${String(e)}`))
   await tmp?.cleanup()
 })
 

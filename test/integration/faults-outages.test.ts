@@ -18,6 +18,7 @@ import { DEFAULT_RETRY } from '../../src/main/core/retry'
 import { createS3Client } from '../../src/main/core/s3/client'
 import { DirectS3Store } from '../../src/main/core/s3/direct-store'
 import { startTestBackend, type TestBackend } from '../support/backend'
+import { emptyBucket } from '../support/bucket-cleanup'
 import { directStore, randomFile, tempDir, testEngine, waitFor } from '../support/engine'
 import { FaultProxy, NetworkLink } from '../support/fault-proxy'
 import { startPrivateS3 } from '../support/private-s3'
@@ -47,6 +48,9 @@ beforeAll(async () => {
   tmp = await tempDir('upreel-outage-')
 })
 afterAll(async () => {
+  // Hundreds of MiB per run: the shared server's disk is not for keeping them.
+  if (bucket)
+    await emptyBucket(client, bucket).catch((e: unknown) => console.warn(`cleanup: ${String(e)}`))
   await tmp?.cleanup()
 })
 

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCompanionStore } from '../../src/main/core/backend/companion-store'
 import type { ObjectStore } from '../../src/main/core/ports'
 import { startTestBackend, type TestBackend } from '../support/backend'
+import { emptyBucket } from '../support/bucket-cleanup'
 import { directStore, randomFile, tempDir, testEngine } from '../support/engine'
 import { FAULT_KINDS, FaultProxy, type FaultConfig } from '../support/fault-proxy'
 import {
@@ -73,6 +74,9 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => {
+  // Hundreds of MiB per run: the shared server's disk is not for keeping them.
+  if (bucket)
+    await emptyBucket(client, bucket).catch((e: unknown) => console.warn(`cleanup: ${String(e)}`))
   await tmp?.cleanup()
 })
 
