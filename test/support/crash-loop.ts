@@ -3,11 +3,12 @@
  * and the full run in `npm run soak` (1 GiB, 20 kills). Plain Node, no vitest.
  *
  * The CLI uploads one file and is SIGKILLed at random instants, then resumed, again and again; the
- * last resume runs to the end. Instants: sorted uniform random fractions of the file; a run is
+ * last resume runs to the end. Instants: sorted uniform random fractions of the first 90% of the
+ * file (the CLI runs with a rate limit so a kill cannot overshoot the end); a run is
  * killed once the journal holds that fraction, plus a random 0–400 ms (so kills land inside part
  * transfers, journal appends and completion, not only on part boundaries). A target the journal
- * already passed means a kill at a random moment of start-up (0–1.5 s: loading, ListParts,
- * reconcile). After every kill it checks what a crash must never break: the journal loads, every
+ * already passed means a kill at a random moment of start-up (0–1.5 s, and before the run's
+ * first new part is journaled: loading, ListParts, reconcile). After every kill it checks what a crash must never break: the journal loads, every
  * part it records is on the server with that ETag, at most one multipart upload is open, and no
  * part the journal held at a kill is ever sent again.
  */
@@ -20,6 +21,8 @@ import { parseLog } from '../../src/main/core/journal/file-journal'
 import type { FaultProxy } from './fault-proxy'
 
 const root = resolve(__dirname, '../..')
+/** Kill targets are uniform over [0, 90%] of the file, so the last kill lands before the end. */
+const MAX_TARGET = 0.9
 
 export interface CrashLoopOptions {
   file: string
@@ -205,7 +208,8 @@ async function checkJournalAgainstServer(o: CrashLoopOptions, j: JournalState): 
 export async function crashLoop(o: CrashLoopOptions): Promise<CrashLoopResult> {
   const log = o.log ?? (() => undefined)
   const random = seeded(o.seed)
-  const targets = Array.from({ length: o.kills }, () => random()).sort((a, b) => a - b)
+  // Up to 90% of the file: every kill must land before the upload can finish on its own.
+  const targets = Array.from({ length: o.kills }, () => random() * MAX_TARGET).sort((a, b) => a - b)
   const common = [
     '--endpoint',
     o.endpoint,
@@ -244,7 +248,13 @@ export async function crashLoop(o: CrashLoopOptions): Promise<CrashLoopResult> {
       }
       await new Promise((r) => setTimeout(r, Math.floor(random() * 400)))
     } else {
-      await new Promise((r) => setTimeout(r, Math.floor(random() * 1500)))
+      // A random moment of start-up, which ends when the run journals its first part: near the
+      // end of the file the run could otherwise finish before the kill.
+      const until = Date.now() + Math.floor(random() * 1500)
+      while (Date.now() < until && !ended) {
+        if ((await readJournal(o.stateDir)).bytes > before.bytes) break
+        await new Promise((r) => setTimeout(r, 20))
+      }
     }
     const afterMs = performance.now() - spawnedAt
     if (!ended) run.child.kill('SIGKILL')
