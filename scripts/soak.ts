@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { format } from 'prettier'
 import { createS3Client } from '../src/main/core/s3/client'
 import { emptyBucket } from '../test/support/bucket-cleanup'
 import { crashLoop, type CrashLoopResult } from '../test/support/crash-loop'
@@ -156,7 +157,11 @@ async function main() {
   }
   out.minutes = (Date.now() - started.getTime()) / 60_000
   const failed = JSON.stringify(out).includes('"ok":false')
-  await writeFile(resolve(root, 'docs/soak.json'), JSON.stringify(out, null, 2) + '\n')
+  // Formatted as `npm run lint` (prettier --check .) wants it.
+  await writeFile(
+    resolve(root, 'docs/soak.json'),
+    await format(JSON.stringify(out), { parser: 'json' }),
+  )
   say(
     `soak ${failed ? 'FAILED' : 'passed'} in ${(out.minutes as number).toFixed(1)} min; docs/soak.json written`,
   )
