@@ -9,6 +9,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
   type Part,
@@ -405,7 +406,13 @@ function buildRoutes(deps: {
               Metadata: encodeMetadata(plan.metadata),
             }),
           ),
-        )
+        ).catch(async (e: unknown) => {
+          // An answer lost on the way back (connection cut, timeout) may hide an upload S3 did
+          // open. The key is ours and unique, so whatever is open under it is that upload: abort
+          // it before answering, or it would be left behind where no client can name it.
+          await abortOpenUnder(s3, bucket, plan.key)
+          throw e
+        })
         const uploadId = created.UploadId!
         ctx.log.uploadId = uploadId
         try {
@@ -609,6 +616,23 @@ function buildRoutes(deps: {
 }
 
 /** Wraps an S3 call: S3's errors become answers a client can act on (Companion sends 500 for all). */
+/** Best effort: aborts every multipart upload open under exactly `key` (see the create route). */
+async function abortOpenUnder(s3: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    const listed = await s3.send(
+      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key, MaxUploads: 1000 }),
+    )
+    for (const u of listed.Uploads ?? []) {
+      if (u.Key !== key || !u.UploadId) continue
+      await s3
+        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId }))
+        .catch(() => undefined)
+    }
+  } catch {
+    // the storage is unreachable: the bucket's AbortIncompleteMultipartUpload rule is the backstop
+  }
+}
+
 async function s3Call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
