@@ -8,14 +8,13 @@
  * Ctrl-C (or quitting the app) stops all three. `-- --no-app` starts only the servers.
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { promisify } from 'node:util'
 import { startBackend, type RunningBackend } from '../src/backend/server'
 import { createS3Client } from '../src/main/core/s3/client'
+import { startSwift, stopSwift } from '../test/support/s3-server'
 
-const run = promisify(execFile)
 const root = resolve(__dirname, '..')
 const work = resolve(root, '.dev-stack')
 const s3Dir = resolve(work, 's3')
@@ -35,22 +34,7 @@ let stopping = false
 
 async function startS3() {
   console.log('dev-stack: starting the S3 server (Swift + s3api)…')
-  const { stdout } = await run('bash', [resolve(root, 'test/s3-server/start-swift-s3.sh'), s3Dir], {
-    env: { ...process.env, ...ports },
-    timeout: 300_000,
-  })
-  const info = Object.fromEntries(
-    stdout
-      .split('\n')
-      .filter((l) => /^[A-Z0-9_]+=/.test(l))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  )
-  return {
-    endpoint: info.S3_ENDPOINT!,
-    accessKeyId: info.AWS_ACCESS_KEY_ID!,
-    secretAccessKey: info.AWS_SECRET_ACCESS_KEY!,
-    region: info.AWS_REGION ?? 'us-east-1',
-  }
+  return startSwift(s3Dir, ports)
 }
 
 async function stop(code: number) {
@@ -58,9 +42,7 @@ async function stop(code: number) {
   stopping = true
   console.log('dev-stack: stopping…')
   await backend?.close().catch(() => undefined)
-  await run('bash', [resolve(root, 'test/s3-server/stop-swift-s3.sh'), s3Dir], {
-    env: { ...process.env, ...ports },
-  }).catch((e: unknown) => console.error(e))
+  await stopSwift(s3Dir, ports).catch((e: unknown) => console.error(e))
   process.exit(code)
 }
 

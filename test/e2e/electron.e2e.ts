@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { _electron, type ElectronApplication } from 'playwright-core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { PRELOAD_API_KEYS } from '../support/preload-api'
 import { ROOT } from './support/build'
 
 /** node_modules/electron's binary, ignoring ELECTRON_OVERRIDE_DIST_PATH (vitest sets it). */
@@ -32,43 +33,6 @@ function electronBinary(): { path?: string; reason?: string } {
 
 const bin = electronBinary()
 if (!bin.path) console.warn(`electron.e2e.ts skipped: ${bin.reason}`)
-
-const EXPECTED_API = [
-  'addDropped',
-  'addFilesDialog',
-  'addFolderDialog',
-  'addWatchFolder',
-  'cancel',
-  'cleanup',
-  'clearSecret',
-  'confirmDuplicates',
-  'copyObjectUrl',
-  'copyShareLink',
-  'discardInterrupted',
-  'getAppInfo',
-  'getSettings',
-  'listHistory',
-  'listUploads',
-  'onInterruptedChanged',
-  'onNavigate',
-  'onNotice',
-  'onUploadsChanged',
-  'openExternal',
-  'pathForFile',
-  'pause',
-  'pauseAll',
-  'remove',
-  'removeWatchFolder',
-  'reorder',
-  'resume',
-  'resumeAll',
-  'resumeInterrupted',
-  'retry',
-  'revealFile',
-  'saveSettings',
-  'setSecret',
-  'testConnection',
-]
 
 let app: ElectronApplication | undefined
 let dataDir: string | undefined
@@ -101,7 +65,7 @@ describe.skipIf(!bin.path)(
         require: typeof (window as unknown as { require?: unknown }).require,
         opened: window.open('https://example.com') === null,
       }))
-      expect(surface.keys).toEqual([...EXPECTED_API].sort())
+      expect(surface.keys).toEqual([...PRELOAD_API_KEYS].sort())
       expect(surface.require).toBe('undefined')
       expect(surface.opened).toBe(true)
 

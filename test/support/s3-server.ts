@@ -33,11 +33,7 @@ export async function stopS3(): Promise<void> {
   const others = (await readdir(usersDir).catch(() => [] as string[])).filter((p) =>
     alive(Number(p)),
   )
-  if (others.length === 0 && process.env.UPREEL_KEEP_S3 !== '1') {
-    await run('bash', [resolve(root, 'test/s3-server/stop-swift-s3.sh'), dataDir], {
-      env: { ...process.env, ...ports },
-    })
-  }
+  if (others.length === 0 && process.env.UPREEL_KEEP_S3 !== '1') await stopSwift(dataDir, ports)
 }
 
 function alive(pid: number): boolean {
@@ -60,6 +56,21 @@ export async function startS3(): Promise<S3TestServer> {
       external: true,
     }
   }
+  const server = await startSwift(dataDir, ports)
+  await mkdir(usersDir, { recursive: true })
+  await writeFile(resolve(usersDir, String(process.pid)), '')
+  startedHere = true
+  return server
+}
+
+/**
+ * Starts (or reuses, when it is already healthy) the Swift S3 server in `dataDir` on `ports`.
+ * Waits out another process that is starting the same server at the same moment.
+ */
+export async function startSwift(
+  dataDir: string,
+  ports: Record<string, string>,
+): Promise<S3TestServer> {
   let stdout: string
   const script = resolve(root, 'test/s3-server/start-swift-s3.sh')
   for (let attempt = 0; ; attempt++) {
@@ -78,9 +89,6 @@ export async function startS3(): Promise<S3TestServer> {
       throw e
     }
   }
-  await mkdir(usersDir, { recursive: true })
-  await writeFile(resolve(usersDir, String(process.pid)), '')
-  startedHere = true
   const info = Object.fromEntries(
     stdout
       .split('\n')
@@ -95,7 +103,14 @@ export async function startS3(): Promise<S3TestServer> {
     external: false,
     dataDir,
     stopScript: resolve(root, 'test/s3-server/stop-swift-s3.sh'),
-    startScript: resolve(root, 'test/s3-server/start-swift-s3.sh'),
+    startScript: script,
     ports,
   }
+}
+
+/** Stops the Swift S3 server of `dataDir` (exactly the processes its start script recorded). */
+export async function stopSwift(dataDir: string, ports: Record<string, string>): Promise<void> {
+  await run('bash', [resolve(root, 'test/s3-server/stop-swift-s3.sh'), dataDir], {
+    env: { ...process.env, ...ports },
+  })
 }

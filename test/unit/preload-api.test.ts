@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { API_KEY, events, invoke, type UpreelApi } from '../../src/preload/contract'
+import { PRELOAD_API_KEYS } from '../support/preload-api'
 
 const exposed = new Map<string, unknown>()
 const ipcRenderer = {
@@ -29,44 +30,7 @@ describe('preload API', () => {
   })
 
   it('exposes exactly these intents (pinned: a new key must be a deliberate change)', () => {
-    expect(Object.keys(api).sort()).toEqual(
-      [
-        'addDropped',
-        'addFilesDialog',
-        'addFolderDialog',
-        'addWatchFolder',
-        'cancel',
-        'cleanup',
-        'clearSecret',
-        'confirmDuplicates',
-        'copyObjectUrl',
-        'copyShareLink',
-        'discardInterrupted',
-        'getAppInfo',
-        'getSettings',
-        'listHistory',
-        'listUploads',
-        'onInterruptedChanged',
-        'onNavigate',
-        'onNotice',
-        'onUploadsChanged',
-        'openExternal',
-        'pathForFile',
-        'pause',
-        'pauseAll',
-        'remove',
-        'removeWatchFolder',
-        'reorder',
-        'resume',
-        'resumeAll',
-        'resumeInterrupted',
-        'retry',
-        'revealFile',
-        'saveSettings',
-        'setSecret',
-        'testConnection',
-      ].sort(),
-    )
+    expect(Object.keys(api).sort()).toEqual([...PRELOAD_API_KEYS].sort())
     expect(Object.isFrozen(api)).toBe(true)
     for (const v of Object.values(api)) expect(typeof v).toBe('function')
   })

@@ -1,0 +1,41 @@
+/**
+ * The page's whole API (`window.upreel`), pinned: adding a key must be a deliberate change to this
+ * list. Checked on the real preload in Node (test/unit/preload-api.test.ts) and in a real Electron
+ * where one exists (test/e2e/electron.e2e.ts).
+ */
+export const PRELOAD_API_KEYS = [
+  'addDropped',
+  'addFilesDialog',
+  'addFolderDialog',
+  'addWatchFolder',
+  'cancel',
+  'cleanup',
+  'clearSecret',
+  'confirmDuplicates',
+  'copyObjectUrl',
+  'copyShareLink',
+  'discardInterrupted',
+  'getAppInfo',
+  'getSettings',
+  'listHistory',
+  'listUploads',
+  'onInterruptedChanged',
+  'onNavigate',
+  'onNotice',
+  'onUploadsChanged',
+  'openExternal',
+  'pathForFile',
+  'pause',
+  'pauseAll',
+  'remove',
+  'removeWatchFolder',
+  'reorder',
+  'resume',
+  'resumeAll',
+  'resumeInterrupted',
+  'retry',
+  'revealFile',
+  'saveSettings',
+  'setSecret',
+  'testConnection',
+]
