@@ -11,11 +11,13 @@
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import { execFile, execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import {
   appendFile,
   chmod,
   chown,
   mkdir,
+  open,
   readdir,
   readFile,
   rm,
@@ -277,7 +279,25 @@ describe('files that change under the upload', () => {
   it.each([
     ['grown (appended to)', (f: string) => appendFile(f, Buffer.alloc(3 * MiB, 7))],
     [
+      // Bytes overwritten where they are: the size never changes, not even for an instant.
       'rewritten in place (same size, new bytes)',
+      async (f: string) => {
+        const size = (await stat(f)).size
+        const fh = await open(f, 'r+')
+        try {
+          for (let off = 0; off < size; off += 8 * MiB) {
+            await fh.write(randomBytes(Math.min(8 * MiB, size - off)), 0, undefined, off)
+          }
+        } finally {
+          await fh.close()
+        }
+        await utimes(f, new Date(), new Date(Date.now() + 2000))
+      },
+    ],
+    [
+      // What an editor exporting over the file does: truncate, then write. A part read in
+      // between sees a shorter file; either way it is the same plain "changed" failure.
+      'written again from scratch (truncated, then the same size)',
       async (f: string) => {
         const size = (await stat(f)).size
         await randomFile(f, size)

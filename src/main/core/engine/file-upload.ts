@@ -718,7 +718,7 @@ export class FileUpload {
         if (n === 0) {
           throw sourceError(
             'SourceChanged',
-            'The file got shorter while it was uploading (it is being rewritten?). Retry once it is finished.',
+            'The file changed while it was uploading (it got shorter: is it still being written?). Retry once it is finished.',
           )
         }
         got += n
