@@ -2,15 +2,18 @@
  * probe() on real files made by ffmpeg (test/support/media-fixtures.ts), through both routes:
  * ffprobe's JSON and the `ffmpeg -i` fallback used when only ffmpeg is available (ffmpeg-static).
  */
+import { execFile, execFileSync } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, rm, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { UploadError } from '../../src/main/core/errors'
 import { resolveMediaTools, type MediaTools } from '../../src/main/core/media/ffmpeg-path'
 import { probe } from '../../src/main/core/media/probe'
 import { mediaFixtures, type MediaFixtures } from '../support/media-fixtures'
 
+const execFileP = promisify(execFile)
 const machine = resolveMediaTools()
 const routes: [string, MediaTools][] = [
   ['ffprobe', machine],
@@ -130,17 +133,44 @@ describe('probe failures outside the file', () => {
     expect(spawned).toBe(false)
   })
 
-  const isRoot = process.getuid?.() === 0
-  if (isRoot) console.log('skipped "unreadable file": running as root, which reads any file')
-  it.skipIf(isRoot || process.platform === 'win32')(
-    'reports a file without read permission as Unreadable',
-    async () => {
-      const locked = join(scratch, 'locked.mp4')
+  it.skipIf(process.platform === 'win32')(
+    'reports a file without read permission as Unreadable, through both routes',
+    async (ctx) => {
+      const dir = await mkdtemp(join(tmpdir(), 'upreel-locked-'))
+      const locked = join(dir, 'locked.mp4')
       await copyFile(fx.clip, locked)
       await chmod(locked, 0o000)
-      const err = await probeError(locked, machine)
-      expect(err.code).toBe('Unreadable')
-      expect(err.message).toMatch(/not allowed to read/)
+      const asRoot = process.getuid?.() === 0
+      if (asRoot) {
+        // Root reads a chmod 000 file: probe in a child process running as nobody instead.
+        try {
+          execFileSync('setpriv', ['--version'])
+        } catch {
+          console.warn('skipped: running as root and setpriv is missing, so chmod 000 cannot bite')
+          ctx.skip()
+          return
+        }
+        await chmod(dir, 0o755)
+      }
+      for (const [route, tools] of routes) {
+        let err: { code?: string; message?: string }
+        if (asRoot) {
+          const nobody = '65534'
+          const { stdout } = await execFileP(
+            'setpriv',
+            [`--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', process.execPath]
+              .concat(['--import', 'tsx', join(__dirname, '../support/probe-child.ts'), locked])
+              .concat(tools.ffprobe ? ['ffprobe'] : ['ffmpeg']),
+            { cwd: join(__dirname, '../..'), env: { ...process.env, HOME: dir } },
+          )
+          err = JSON.parse(stdout.trim().split('\n').pop()!) as typeof err
+        } else {
+          err = await probeError(locked, tools)
+        }
+        expect(err.code, route).toBe('Unreadable')
+        expect(err.message, route).toMatch(/not allowed to read/)
+      }
+      await rm(dir, { recursive: true, force: true })
     },
   )
 })
