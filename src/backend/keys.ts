@@ -14,23 +14,72 @@ export const MAX_FILENAME_BYTES = 200
 /** Longest extension kept intact when a long name is shortened ('.mp4', '.webm', '.jpeg'). */
 const MAX_EXTENSION_CHARS = 12
 
+/** What `{uuid}` renders to (crypto.randomUUID). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
 /** Name used for the poster JPEG beside a video (backend mode). */
 export const THUMBNAIL_NAME = 'thumbnail.jpg'
 
 /**
- * Throws when the template cannot keep users apart or uploads unique: it must contain {userId}
- * (the per-user prefix the ownership model and IAM policies rely on) and {uuid} (two uploads of
- * the same filename must never share a key).
+ * Where the parts of a valid template sit, counted in '/'-separated segments: the user's folder
+ * and the upload's own folder. Keys keep this shape because no value contains '/' (user ids and
+ * sanitised filenames cannot).
  */
-export function validateKeyTemplate(template: string): void {
+export interface KeyLayout {
+  /** The literal folders before the user's, joined with '/' ('users'), or ''. */
+  base: string
+  /** Index of the `{userId}` segment. */
+  userSegment: number
+  /** Index of the `{uuid}` segment (always after userSegment, never the last segment). */
+  uuidSegment: number
+}
+
+/**
+ * Checks a key template and returns its layout. Throws unless it keeps users apart and every
+ * upload in a folder of its own:
+ * - `{userId}` is a whole folder and only literal folders come before it, so each user has one
+ *   fixed prefix (`users/alice/`) that ownership checks and IAM policies can rely on;
+ * - `{uuid}` is a whole folder after it with the file's name below it, so two uploads of the
+ *   same filename never share a key and a video's folder is its own (its thumbnail goes there:
+ *   with `{userId}-{uuid}-{filename}` every user's thumbnail would be `thumbnail.jpg` at the
+ *   bucket root, with `users/{userId}/{uuid}-{filename}` one per user, overwritten by the next);
+ * - `{filename}` only below the `{uuid}` folder.
+ */
+export function keyLayout(template: string): KeyLayout {
   const used = [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!)
   const unknown = used.filter((p) => !PLACEHOLDERS.has(p))
   if (unknown.length) throw new Error(`key template: unknown placeholder {${unknown.join('}, {')}}`)
   if (!used.includes('userId')) throw new Error('key template must contain {userId}')
   if (!used.includes('uuid')) throw new Error('key template must contain {uuid}')
   if (template.startsWith('/')) throw new Error('key template must not start with "/"')
-  if (template.split('/').some((seg) => seg === '..' || seg === '.'))
+  const segs = template.split('/')
+  if (segs.some((seg) => seg === '..' || seg === '.'))
     throw new Error('key template must not contain "." or ".." segments')
+  if (segs.some((seg) => seg === ''))
+    throw new Error('key template must not contain empty folders ("//" or a trailing "/")')
+  const userSegment = segs.indexOf('{userId}')
+  if (userSegment < 0 || segs.slice(0, userSegment).some((seg) => seg.includes('{')))
+    throw new Error(
+      "key template must start with the user's folder: literal folders, then {userId} as a whole folder (e.g. users/{userId}/{uuid}/{filename})",
+    )
+  const uuidSegment = segs.indexOf('{uuid}', userSegment + 1)
+  if (uuidSegment < 0 || uuidSegment === segs.length - 1)
+    throw new Error(
+      'key template must have {uuid} as a whole folder after {userId}, with the file name below it (e.g. users/{userId}/{uuid}/{filename})',
+    )
+  if (segs.slice(0, uuidSegment).some((seg) => seg.includes('{filename}')))
+    throw new Error('key template must put {filename} below the {uuid} folder')
+  return { base: segs.slice(0, userSegment).join('/'), userSegment, uuidSegment }
+}
+
+/** Throws when the template cannot keep users apart or uploads unique (see keyLayout). */
+export function validateKeyTemplate(template: string): void {
+  keyLayout(template)
+}
+
+/** The fixed prefix all of a user's keys start with: `users/alice/`. */
+export function userPrefix(layout: KeyLayout, userId: string): string {
+  return `${layout.base ? layout.base + '/' : ''}${userId}/`
 }
 
 export function renderKey(
@@ -86,10 +135,24 @@ function truncateKeepingExtension(name: string, maxBytes: number): string {
   return out.trimEnd() + ext
 }
 
-/** `users/u/1234/clip.mp4` → `users/u/1234/thumbnail.jpg`. */
-export function thumbnailKeyFor(videoKey: string): string {
+/**
+ * `users/alice/1234/clip.mp4` → `users/alice/1234/thumbnail.jpg`: the poster beside its video.
+ * Undefined when that place is not inside this user's folder and this upload's own `{uuid}`
+ * folder (a video recorded under an older, different template), so a thumbnail can never land
+ * where another upload's, or another user's, would.
+ */
+export function thumbnailKeyFor(
+  videoKey: string,
+  layout: KeyLayout,
+  userId: string,
+): string | undefined {
   const slash = videoKey.lastIndexOf('/')
-  return slash < 0 ? THUMBNAIL_NAME : `${videoKey.slice(0, slash)}/${THUMBNAIL_NAME}`
+  if (slash < 0) return undefined
+  const folder = videoKey.slice(0, slash)
+  const segs = folder.split('/')
+  if (!videoKey.startsWith(userPrefix(layout, userId))) return undefined
+  if (segs.length <= layout.uuidSegment || !UUID.test(segs[layout.uuidSegment]!)) return undefined
+  return `${folder}/${THUMBNAIL_NAME}`
 }
 
 /** `Video/MP4; codecs="avc1"` → `video/mp4`. */

@@ -31,6 +31,7 @@ import {
 import { answerPreflight, applyCors, HttpError, readJson, sendJson } from './http'
 import {
   contentTypeAllowed,
+  keyLayout,
   normalizeContentType,
   renderKey,
   sanitizeFilename,
@@ -252,6 +253,7 @@ function buildRoutes(deps: {
   bucket: string
 }): Route[] {
   const { config, store, s3, bucket } = deps
+  const layout = keyLayout(config.keyTemplate)
 
   function requireKey(url: URL): string {
     const key = url.searchParams.get('key')
@@ -357,9 +359,13 @@ function buildRoutes(deps: {
       const video = store.findByKey(thumbnailFor)
       if (!video || video.userId !== ctx.userId || video.thumbnailFor !== undefined)
         throw new HttpError(403, 'A thumbnail can only be added to a video you uploaded.')
-      key = thumbnailKeyFor(video.key)
-      if (key === video.key)
+      const thumbKey = thumbnailKeyFor(video.key, layout, ctx.userId)
+      // The video was recorded under another key template, one without a folder of its own.
+      if (!thumbKey)
+        throw new HttpError(400, 'This video has no folder of its own to put a thumbnail in.')
+      if (thumbKey === video.key)
         throw new HttpError(400, 'This video is named like its thumbnail; rename it and retry.')
+      key = thumbKey
     } else {
       key = renderKey(config.keyTemplate, {
         userId: ctx.userId,
