@@ -1,11 +1,15 @@
 /** Small node:http helpers for the reference backend: JSON bodies and answers, CORS. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** An answer with a status and a message for the client, sent as `{error}`. */
+/**
+ * An answer with a status and a message for the client, sent as `{error}`, plus a stable `code`
+ * when a client may want to tell two answers with the same status apart.
+ */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code?: string,
   ) {
     super(message)
     this.name = 'HttpError'

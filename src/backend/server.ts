@@ -9,6 +9,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
@@ -17,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createS3Client } from '../main/core/s3/client'
@@ -144,7 +145,7 @@ export async function startBackend(
         status = e.status
         if (status >= 500 && e.cause) entry.error = describeError(e.cause)
         if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer')
-        send(status, { error: e.message, requestId })
+        send(status, { error: e.message, ...(e.code ? { code: e.code } : {}), requestId })
       } else {
         status = 500
         entry.error = describeError(e)
@@ -272,14 +273,21 @@ function buildRoutes(deps: {
     return rec
   }
 
+  /**
+   * A finished upload answers 404, as an upload gone from S3 does: that is what Companion clients
+   * (Uppy, Upreel) act on, and they can do nothing with the parts of a finished upload. The
+   * distinct `code` and text let a client that looks tell "already complete" (send complete
+   * again: it answers the first completion's result) from "gone" (start over).
+   */
   function requireOpen(rec: UploadRecord) {
-    if (rec.state !== 'open')
+    if (rec.state === 'completed')
       throw new HttpError(
         404,
-        rec.state === 'completed'
-          ? 'This upload is already complete.'
-          : 'This upload was cancelled.',
+        'This upload is already complete; send complete again to get its location.',
+        'UploadCompleted',
       )
+    if (rec.state !== 'open')
+      throw new HttpError(404, 'This upload was cancelled.', 'UploadCancelled')
   }
 
   /**
@@ -324,6 +332,52 @@ function buildRoutes(deps: {
       if (!res.IsTruncated || !res.NextPartNumberMarker) return parts
       marker = res.NextPartNumberMarker
     }
+  }
+
+  /**
+   * After NoSuchUpload at complete, for an upload still open in our records: if S3's answer to an
+   * earlier Complete of ours was lost, the object is there and its ETag is the multipart ETag of
+   * exactly the parts the client names (md5 of their binary MD5s, "-N"), which only that
+   * Complete can have produced (only the backend completes, after its checks). Then it is
+   * recorded as completed and answered as one; otherwise the upload is gone and `cause` stands.
+   */
+  async function recoverCompleted(
+    ctx: Ctx,
+    rec: UploadRecord,
+    parts: ClientPart[],
+    cause: unknown,
+  ): Promise<unknown> {
+    if (!(cause instanceof HttpError && cause.code === 'NoSuchUpload')) throw cause
+    const expected = multipartEtag(parts)
+    if (!expected) throw cause
+    const head = await s3
+      .send(new HeadObjectCommand({ Bucket: rec.bucket, Key: rec.key }))
+      .catch((e: unknown) => {
+        if ((e as { name?: string })?.name === 'NotFound') return undefined
+        throw s3Failure('HeadObject', e)
+      })
+    if (!head || normalizeEtag(head.ETag ?? '') !== expected) throw cause
+    if ((head.ContentLength ?? 0) > rec.sizeLimit) {
+      ctx.log.error = 'a completed object is over its size limit'
+      throw new HttpError(413, `This file is over this upload's limit of ${rec.sizeLimit} bytes.`)
+    }
+    await store.markCompleted(rec.uploadId, {
+      location: await objectUrl(rec),
+      etag: head.ETag,
+    })
+    ctx.log.recovered = true
+    ctx.log.bytes = head.ContentLength
+    return completedAnswer(rec)
+  }
+
+  /** The object's URL as S3's Complete gives it (endpoint and addressing style of this client). */
+  async function objectUrl(rec: UploadRecord): Promise<string> {
+    const signed = await getSignedUrl(
+      s3,
+      new HeadObjectCommand({ Bucket: rec.bucket, Key: rec.key }),
+      { expiresIn: 60 },
+    )
+    return signed.split('?')[0]!
   }
 
   /** Validates the create fields shared by the multipart and presigned-POST routes. */
@@ -499,21 +553,26 @@ function buildRoutes(deps: {
       handler: async (ctx) => {
         const rec = owned(ctx)
         const parts = parseCompleteParts(await readJson(ctx.req))
-        const answer = () => ({
-          location: rec.location,
-          key: rec.key,
-          bucket: rec.bucket,
-          ...(rec.etag ? { etag: rec.etag } : {}),
-        })
         // A retried complete whose first answer was lost gets the same answer again.
-        if (rec.state === 'completed') return answer()
+        if (rec.state === 'completed') return completedAnswer(rec)
         requireOpen(rec)
-        const listed = await s3Call('ListParts', () => listAllParts(rec))
-        const sizes = new Map(listed.map((p) => [p.PartNumber, p.Size ?? 0]))
-        const total = [...new Set(parts.map((p) => p.PartNumber))].reduce(
-          (sum, n) => sum + (sizes.get(n) ?? 0),
-          0,
-        )
+        let listed: Part[]
+        try {
+          listed = await s3Call('ListParts', () => listAllParts(rec))
+        } catch (e) {
+          // AWS forgets a completed upload: a retry after S3's answer to our Complete was lost.
+          return recoverCompleted(ctx, rec, parts, e)
+        }
+        // Complete assembles exactly the parts listed here, whose sizes were just checked: each
+        // ETag the client names must be the listed one, and S3 gets the listed ETags. Sizes
+        // from the listing with the client's ETags at Complete would let a part re-sent bigger
+        // (its URL still valid) between the two calls slip past the size limit: S3 takes
+        // whichever part carries the ETag named at Complete. With the listed ETags, a part
+        // replaced in that window no longer matches and S3 refuses it (InvalidPart). Checking
+        // after the fact (HeadObject, delete if too big) would leave the object readable for a
+        // while and need s3:DeleteObject, which the backend's credentials should not have.
+        const chosen = partsToAssemble(parts, listed)
+        const total = chosen.reduce((sum, p) => sum + (p.Size ?? 0), 0)
         if (total > rec.sizeLimit) {
           await s3Call('AbortMultipartUpload', () =>
             s3.send(
@@ -532,20 +591,27 @@ function buildRoutes(deps: {
             `The uploaded parts add up to ${total} bytes, over this upload's limit of ${rec.sizeLimit} bytes; the upload was cancelled.`,
           )
         }
-        const sorted = [...parts].sort((a, b) => a.PartNumber - b.PartNumber)
-        const out = await s3Call('CompleteMultipartUpload', () =>
-          s3.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: rec.bucket,
-              Key: rec.key,
-              UploadId: rec.uploadId,
-              MultipartUpload: { Parts: sorted },
-            }),
-          ),
-        )
+        let out
+        try {
+          out = await s3Call('CompleteMultipartUpload', () =>
+            s3.send(
+              new CompleteMultipartUploadCommand({
+                Bucket: rec.bucket,
+                Key: rec.key,
+                UploadId: rec.uploadId,
+                MultipartUpload: {
+                  Parts: chosen.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })),
+                },
+              }),
+            ),
+          )
+        } catch (e) {
+          // The SDK retried a Complete whose answer was lost, and S3 had already completed it.
+          return recoverCompleted(ctx, rec, parts, e)
+        }
         await store.markCompleted(rec.uploadId, { location: out.Location, etag: out.ETag })
         ctx.log.bytes = total
-        return answer()
+        return completedAnswer(rec)
       },
     },
     {
@@ -621,7 +687,6 @@ function buildRoutes(deps: {
   return routes
 }
 
-/** Wraps an S3 call: S3's errors become answers a client can act on (Companion sends 500 for all). */
 /** Best effort: aborts every multipart upload open under exactly `key` (see the create route). */
 async function abortOpenUnder(s3: S3Client, bucket: string, key: string): Promise<void> {
   try {
@@ -639,6 +704,7 @@ async function abortOpenUnder(s3: S3Client, bucket: string, key: string): Promis
   }
 }
 
+/** Wraps an S3 call: S3's errors become answers a client can act on (Companion sends 500 for all). */
 async function s3Call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
@@ -655,12 +721,17 @@ function s3Failure(operation: string, e: unknown): HttpError {
       return new HttpError(
         404,
         'The storage no longer has this upload (it was cancelled or expired).',
+        'NoSuchUpload',
       )
     case 'InvalidPart':
     case 'InvalidPartOrder':
     case 'EntityTooSmall':
     case 'MalformedXML':
-      return new HttpError(400, `The storage refused to assemble the file (${name}): ${message}`)
+      return new HttpError(
+        400,
+        `The storage refused to assemble the file (${name}): ${message}`,
+        name,
+      )
     default: {
       const err = new HttpError(
         502,
@@ -669,6 +740,16 @@ function s3Failure(operation: string, e: unknown): HttpError {
       err.cause = e
       return err
     }
+  }
+}
+
+/** What complete answers, the first time and on every retry. */
+function completedAnswer(rec: UploadRecord) {
+  return {
+    location: rec.location,
+    key: rec.key,
+    bucket: rec.bucket,
+    ...(rec.etag ? { etag: rec.etag } : {}),
   }
 }
 
@@ -690,11 +771,17 @@ function parsePartNumber(raw: string): number {
   return n
 }
 
-function parseCompleteParts(body: unknown): { PartNumber: number; ETag: string }[] {
+interface ClientPart {
+  PartNumber: number
+  ETag: string
+}
+
+function parseCompleteParts(body: unknown): ClientPart[] {
   const parts = (body as { parts?: unknown } | null)?.parts
   if (!Array.isArray(parts) || parts.length === 0 || parts.length > S3_MAX_PARTS)
     throw new HttpError(400, MSG_COMPLETE)
-  return parts.map((p: unknown) => {
+  const byNumber = new Map<number, ClientPart>()
+  for (const p of parts as unknown[]) {
     const { PartNumber, ETag } = (p ?? {}) as { PartNumber?: unknown; ETag?: unknown }
     if (
       typeof PartNumber !== 'number' ||
@@ -705,8 +792,55 @@ function parseCompleteParts(body: unknown): { PartNumber: number; ETag: string }
       !ETag
     )
       throw new HttpError(400, MSG_COMPLETE)
-    return { PartNumber, ETag }
+    const seen = byNumber.get(PartNumber)
+    if (seen && normalizeEtag(seen.ETag) !== normalizeEtag(ETag))
+      throw new HttpError(400, `Part ${PartNumber} is listed twice with different ETags.`)
+    byNumber.set(PartNumber, { PartNumber, ETag })
+  }
+  // S3 wants them in ascending order (Uppy sends them sorted, other clients may not).
+  return [...byNumber.values()].sort((a, b) => a.PartNumber - b.PartNumber)
+}
+
+/** `"ABC…"` and `abc…` are the same ETag (clients send them quoted or not). */
+function normalizeEtag(etag: string): string {
+  return etag.replace(/"/g, '').trim().toLowerCase()
+}
+
+/**
+ * The listed parts the client names, in order. Plain-words refusals where S3 would only say
+ * InvalidPart: a part that is not there, or one that is not the one the client names (re-sent
+ * since; the listing is what gets assembled, see the complete route).
+ */
+function partsToAssemble(parts: ClientPart[], listed: Part[]): Part[] {
+  const byNumber = new Map(listed.map((p) => [p.PartNumber, p]))
+  return parts.map((p) => {
+    const there = byNumber.get(p.PartNumber)
+    if (!there?.ETag)
+      throw new HttpError(
+        400,
+        `Part ${p.PartNumber} is not on the storage: it was never uploaded, or its upload did not finish. Upload it again, then complete.`,
+        'InvalidPart',
+      )
+    if (normalizeEtag(there.ETag) !== normalizeEtag(p.ETag))
+      throw new HttpError(
+        409,
+        `Part ${p.PartNumber} on the storage is not the one named here: it was uploaded again since. List the parts and complete with the ETags listed.`,
+        'PartChanged',
+      )
+    return there
   })
+}
+
+/**
+ * S3's ETag of a multipart object: md5 of the parts' binary MD5s, then "-N". Undefined when a
+ * part ETag is not an MD5 (SSE-KMS, some S3-compatibles), where it cannot be predicted.
+ */
+function multipartEtag(parts: ClientPart[]): string | undefined {
+  const md5s = parts.map((p) => normalizeEtag(p.ETag))
+  if (!md5s.every((e) => /^[0-9a-f]{32}$/.test(e))) return undefined
+  const hash = createHash('md5')
+  for (const e of md5s) hash.update(Buffer.from(e, 'hex'))
+  return `${hash.digest('hex')}-${md5s.length}`
 }
 
 /** Declared sizes may be a number or a numeric string (Uppy metadata values are strings). */

@@ -3,7 +3,7 @@
  * Companion route, auth, ownership, limits, restart, CORS, logs. Bytes go to S3 with plain fetch
  * on the URLs it signs, as any Companion client would send them.
  */
-import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import { CompleteMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -11,7 +11,14 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ALICE_TOKEN, BOB_TOKEN, startTestBackend, type TestBackend } from '../support/backend'
+import {
+  ALICE_TOKEN,
+  BOB_TOKEN,
+  GateProxy,
+  startTestBackend,
+  type TestBackend,
+} from '../support/backend'
+import { S3Proxy } from '../support/proxy'
 import { freshBucket, openUploads, sha256OfObject, testClient, testServer } from '../support/s3'
 
 const MiB = 1024 * 1024
@@ -194,8 +201,16 @@ describe('reference backend: routes', () => {
     const signAfter = await call('GET', `/s3/multipart/${enc(up.uploadId)}/4${q(up.key)}`)
     expect(signAfter.status).toBe(404)
     expect(signAfter.body.error).toMatch(/already complete/)
+    // Listing a finished upload: 404 as for an upload gone (what Companion clients act on), told
+    // apart by its code and text, which say to send complete again.
     const listAfter = await call('GET', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
     expect(listAfter.status).toBe(404)
+    expect(listAfter.body.code).toBe('UploadCompleted')
+    expect(listAfter.body.error).toMatch(/already complete; send complete again/)
+    const afterList = await call('POST', `/s3/multipart/${enc(up.uploadId)}/complete${q(up.key)}`, {
+      body: { parts },
+    })
+    expect(afterList.body).toEqual(done.body)
     const abortAfter = await call('DELETE', `/s3/multipart/${enc(up.uploadId)}${q(up.key)}`)
     expect(abortAfter.status).toBe(409)
   })
@@ -434,6 +449,210 @@ describe('reference backend: limits', () => {
       await small.close()
     }
   })
+
+  it('complete assembles the parts it listed: a part re-sent bigger between the listing and Complete cannot pass the size limit', async () => {
+    // The backend reaches S3 through a gate that can hold its CompleteMultipartUpload: the test
+    // re-sends the part (same still-valid URL, more bytes) exactly between the two S3 calls.
+    const gate = new GateProxy(testServer().endpoint)
+    const gated = await startTestBackend({ bucket, s3Endpoint: await gate.start() })
+    const isComplete = (method: string, url: URL) =>
+      method === 'POST' && url.searchParams.has('uploadId')
+    try {
+      const up = await create('swap.mp4', { size: 1000 }, 'alice', gated)
+      const path = `/s3/multipart/${enc(up.uploadId)}`
+      const signed = await call('GET', `${path}/1${q(up.key)}`, {}, gated)
+      const url = signed.body.url as string
+      const small = await putBytes(url, randomBytes(1000))
+      const big = randomBytes(3000)
+      const bigEtag = `"${createHash('md5').update(big).digest('hex')}"`
+
+      // 1. The client names the bigger part's ETag (it knows it beforehand) and re-sends the
+      //    bigger part after the listing, if the backend gets as far as Complete.
+      const held = gate.hold(isComplete)
+      const answer = call(
+        'POST',
+        `${path}/complete${q(up.key)}`,
+        { body: { parts: [{ PartNumber: 1, ETag: bigEtag }] } },
+        gated,
+      )
+      const first = await Promise.race([
+        held.reached.then(() => 'held' as const),
+        answer.then(() => 'answered' as const),
+      ])
+      if (first === 'held') await putBytes(url, big)
+      held.release()
+      const res = await answer
+      expect(res.status, JSON.stringify(res.body)).toBe(409)
+      expect(res.body.code).toBe('PartChanged')
+      expect(res.body.error).toMatch(/Part 1 on the storage is not the one named here/)
+      await expect(
+        client.send(new HeadObjectCommand({ Bucket: bucket, Key: up.key })),
+      ).rejects.toMatchObject({ name: 'NotFound' })
+
+      // 2. The client names the listed part, and swaps in the bigger one in the same window:
+      //    S3 gets the listed ETag, which no longer matches, and refuses.
+      const held2 = gate.hold(isComplete)
+      const answer2 = call(
+        'POST',
+        `${path}/complete${q(up.key)}`,
+        { body: { parts: [{ PartNumber: 1, ETag: small }] } },
+        gated,
+      )
+      await held2.reached
+      await putBytes(url, big)
+      held2.release()
+      const res2 = await answer2
+      expect(res2.status, JSON.stringify(res2.body)).toBe(400)
+      expect(res2.body.code).toBe('InvalidPart')
+      await expect(
+        client.send(new HeadObjectCommand({ Bucket: bucket, Key: up.key })),
+      ).rejects.toMatchObject({ name: 'NotFound' })
+
+      // 3. Named openly, the bigger part is seen in the listing: over the limit, cancelled.
+      const res3 = await call(
+        'POST',
+        `${path}/complete${q(up.key)}`,
+        { body: { parts: [{ PartNumber: 1, ETag: bigEtag }] } },
+        gated,
+      )
+      expect(res3.status).toBe(413)
+      expect((await openUploads(client, bucket)).map((u) => u.uploadId)).not.toContain(up.uploadId)
+    } finally {
+      await gated.close()
+      await gate.stop()
+    }
+  })
+
+  it('complete names a part that is not there, or twice with different ETags: 400 in plain words', async () => {
+    const up = await create('gaps.mp4')
+    const etag = await signAndPut(up, 1, randomBytes(2048))
+    const path = `/s3/multipart/${enc(up.uploadId)}/complete${q(up.key)}`
+    const missing = await call('POST', path, {
+      body: {
+        parts: [
+          { PartNumber: 1, ETag: etag },
+          { PartNumber: 2, ETag: etag },
+        ],
+      },
+    })
+    expect(missing.status).toBe(400)
+    expect(missing.body.error).toMatch(/Part 2 is not on the storage/)
+    const twice = await call('POST', path, {
+      body: {
+        parts: [
+          { PartNumber: 1, ETag: etag },
+          { PartNumber: 1, ETag: '"0123456789abcdef0123456789abcdef"' },
+        ],
+      },
+    })
+    expect(twice.status).toBe(400)
+    expect(twice.body.error).toMatch(/Part 1 is listed twice/)
+    // Unquoted and upper-case is the same ETag: the upload completes.
+    const done = await call('POST', path, {
+      body: { parts: [{ PartNumber: 1, ETag: etag.replace(/"/g, '').toUpperCase() }] },
+    })
+    expect(done.status, JSON.stringify(done.body)).toBe(200)
+  })
+})
+
+describe('reference backend: complete after S3 already completed', () => {
+  // Swift still lists, and completes again, an upload it has completed; AWS answers NoSuchUpload
+  // to both. A proxy gives those answers, as AWS would, once the upload was completed on S3.
+  let proxy: S3Proxy
+  let viaProxy: TestBackend
+  beforeAll(async () => {
+    proxy = new S3Proxy(testServer().endpoint)
+    viaProxy = await startTestBackend({ bucket, s3Endpoint: await proxy.start() })
+  })
+  afterAll(async () => {
+    await viaProxy?.close()
+    await proxy?.stop()
+  })
+
+  /** An upload with two parts, completed on S3 behind the backend's back. */
+  async function completedBehindTheBacksOf(name: string) {
+    const up = await create(name, {}, 'alice', viaProxy)
+    const data = randomBytes(5 * MiB + 100)
+    const etags = [
+      await signAndPut(up, 1, data.subarray(0, 5 * MiB), viaProxy),
+      await signAndPut(up, 2, data.subarray(5 * MiB), viaProxy),
+    ]
+    const parts = etags.map((ETag, i) => ({ PartNumber: i + 1, ETag }))
+    const done = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: up.key,
+        UploadId: up.uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    )
+    return { up, parts, data, etag: done.ETag! }
+  }
+
+  const noSuchUpload = (uploadId: string, methods: string[]) => {
+    proxy.decide = (info) =>
+      info.uploadId === uploadId && methods.includes(info.method)
+        ? { kind: 'status', status: 404, code: 'NoSuchUpload', message: 'gone' }
+        : { kind: 'pass' }
+  }
+
+  it.each([
+    ['ListParts', ['GET', 'POST'], 404, 'NoSuchUpload'],
+    // The listing still works there, so parts that are not the listed ones are refused first.
+    [
+      'CompleteMultipartUpload (the SDK retrying a Complete whose answer was lost)',
+      ['POST'],
+      409,
+      'PartChanged',
+    ],
+  ])(
+    'NoSuchUpload at %s: the object with the ETag of the parts named is recorded as completed',
+    async (_, methods, wrongStatus, wrongCode) => {
+      const { up, parts, data, etag } = await completedBehindTheBacksOf(
+        `lost-${methods.length}.mp4`,
+      )
+      noSuchUpload(up.uploadId, methods)
+      try {
+        const path = `/s3/multipart/${enc(up.uploadId)}`
+        // Parts that are not the object's: not recorded as completed (gone, as S3 says).
+        const wrong = await call(
+          'POST',
+          `${path}/complete${q(up.key)}`,
+          { body: { parts: [parts[0], { PartNumber: 2, ETag: parts[0]!.ETag }] } },
+          viaProxy,
+        )
+        expect(wrong.status).toBe(wrongStatus)
+        expect(wrong.body.code).toBe(wrongCode)
+        expect((await call('GET', `${path}/3${q(up.key)}`, {}, viaProxy)).status).toBe(200)
+
+        const res = await call(
+          'POST',
+          `${path}/complete${q(up.key)}`,
+          { body: { parts } },
+          viaProxy,
+        )
+        expect(res.status, JSON.stringify(res.body)).toBe(200)
+        expect(res.body).toMatchObject({ key: up.key, bucket, etag })
+        expect(res.body.location).toContain(`/${bucket}/`)
+        expect(await sha256OfObject(client, bucket, up.key)).toBe(
+          createHash('sha256').update(data).digest('hex'),
+        )
+        // Recorded: closed to signing, and the next complete replays the answer.
+        const sign = await call('GET', `${path}/3${q(up.key)}`, {}, viaProxy)
+        expect(sign.body.code).toBe('UploadCompleted')
+        proxy.decide = () => ({ kind: 'pass' })
+        const again = await call(
+          'POST',
+          `${path}/complete${q(up.key)}`,
+          { body: { parts } },
+          viaProxy,
+        )
+        expect(again.body).toEqual(res.body)
+      } finally {
+        proxy.decide = () => ({ kind: 'pass' })
+      }
+    },
+  )
 })
 
 describe('reference backend: thumbnails', () => {
