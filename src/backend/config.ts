@@ -42,6 +42,12 @@ export interface BackendConfig {
   tokens: Record<string, string>
   /** Where upload ownership is persisted (uploads.jsonl). */
   dataDir: string
+  /**
+   * Days a completed or cancelled upload stays on record (a retried complete gets its first
+   * answer, a thumbnail can be added to the video); older ones are dropped at start. Open
+   * uploads are kept whatever their age.
+   */
+  finishedRetentionDays: number
   keyTemplate: string
   /** Exact types or families: default video/* and image/jpeg (posters). */
   allowedContentTypes: string[]
@@ -71,6 +77,8 @@ export type BackendConfigInput = Partial<Omit<BackendConfig, 's3'>> & {
 
 /** 50 GiB: a long 4K recording; raise it in the configuration for bigger masters. */
 export const DEFAULT_MAX_FILE_SIZE = 50 * 1024 ** 3
+/** 30 days: far longer than any client retries a complete, short enough to bound the file. */
+export const DEFAULT_FINISHED_RETENTION_DAYS = 30
 /** 15 minutes: long enough for a 16 MiB part on a slow uplink, short enough to limit a leak. */
 export const DEFAULT_URL_EXPIRES_SECONDS = 900
 export const DEFAULT_PORT = 3020
@@ -93,6 +101,7 @@ export function resolveConfig(input: BackendConfigInput): BackendConfig {
     },
     tokens: input.tokens,
     dataDir: resolve(input.dataDir ?? '.upreel-backend'),
+    finishedRetentionDays: input.finishedRetentionDays ?? DEFAULT_FINISHED_RETENTION_DAYS,
     keyTemplate: input.keyTemplate ?? DEFAULT_KEY_TEMPLATE,
     allowedContentTypes: input.allowedContentTypes ?? ['video/*', 'image/jpeg'],
     maxFileSize: input.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
@@ -124,6 +133,7 @@ export function resolveConfig(input: BackendConfigInput): BackendConfig {
   positiveInt('minPartSize', cfg.minPartSize)
   positiveInt('urlExpiresSeconds', cfg.urlExpiresSeconds)
   positiveInt('maxBatchParts', cfg.maxBatchParts)
+  positiveInt('finishedRetentionDays', cfg.finishedRetentionDays)
   // SigV4 presigned URLs cannot live longer than 7 days.
   if (cfg.urlExpiresSeconds > 604_800) throw new Error('config: urlExpiresSeconds must be ≤ 604800')
   return cfg
@@ -144,7 +154,7 @@ export function tokenHash(token: string): string {
  * environment variables override it:
  * UPREEL_BACKEND_HOST, _PORT, _BUCKET, _TOKENS ("token=user,token2=user2"), _DATA_DIR,
  * _KEY_TEMPLATE, _CONTENT_TYPES ("video/*,image/jpeg"), _MAX_FILE_SIZE (bytes), _URL_EXPIRES
- * (seconds), _CORS_ORIGINS ("https://a.example,https://b.example" or "*");
+ * (seconds), _CORS_ORIGINS ("https://a.example,https://b.example" or "*"), _RETENTION_DAYS;
  * S3: S3_ENDPOINT (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL), AWS_REGION, S3_FORCE_PATH_STYLE,
  * credentials from the AWS default chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profile…).
  */
@@ -181,6 +191,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BackendConf
     host: env.UPREEL_BACKEND_HOST ?? base.host,
     port: int('UPREEL_BACKEND_PORT') ?? base.port,
     dataDir: env.UPREEL_BACKEND_DATA_DIR ?? base.dataDir,
+    finishedRetentionDays: int('UPREEL_BACKEND_RETENTION_DAYS') ?? base.finishedRetentionDays,
     keyTemplate: env.UPREEL_BACKEND_KEY_TEMPLATE ?? base.keyTemplate,
     allowedContentTypes: list(env.UPREEL_BACKEND_CONTENT_TYPES) ?? base.allowedContentTypes,
     maxFileSize: int('UPREEL_BACKEND_MAX_FILE_SIZE') ?? base.maxFileSize,

@@ -4,9 +4,14 @@
  * (after a crash mid-write) a torn last line that the next start ignores; nothing already
  * recorded can be lost by a later write. Each append is fsynced before the request is answered,
  * so an upload the client heard about survives a power cut. One backend process per data dir.
+ *
+ * Finished (completed or cancelled) records are kept for a retention window, so a retried
+ * complete still gets its first answer and a thumbnail can still be added to a video; at start
+ * the file is rewritten without those past the window (atomically: a crash leaves either file
+ * whole). Open uploads are never dropped, however old: only their owner may finish or cancel them.
  */
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 export type UploadRecordState = 'open' | 'completed' | 'aborted'
 
@@ -50,8 +55,14 @@ export class OwnershipStore {
     private handle: FileHandle,
   ) {}
 
-  /** Loads the file (ignoring torn or unreadable lines, counted in `skipped`). */
-  static async open(dir: string): Promise<{ store: OwnershipStore; skipped: number }> {
+  /**
+   * Loads the file (ignoring torn or unreadable lines, counted in `skipped`) and forgets
+   * finished records older than `retainFinishedMs` (counted in `pruned`).
+   */
+  static async open(
+    dir: string,
+    opts: { retainFinishedMs?: number; now?: number } = {},
+  ): Promise<{ store: OwnershipStore; skipped: number; pruned: number }> {
     await mkdir(dir, { recursive: true })
     const path = join(dir, FILE_NAME)
     let text = ''
@@ -73,7 +84,21 @@ export class OwnershipStore {
       }
       applyLine(records, line)
     }
-    if (lines.length - records.size > COMPACT_SLACK_LINES || (text && !text.endsWith('\n'))) {
+    let pruned = 0
+    if (opts.retainFinishedMs !== undefined) {
+      const cutoff = (opts.now ?? Date.now()) - opts.retainFinishedMs
+      for (const [id, r] of records) {
+        if (r.state !== 'open' && r.finishedAt !== undefined && r.finishedAt < cutoff) {
+          records.delete(id)
+          pruned++
+        }
+      }
+    }
+    if (
+      pruned > 0 ||
+      lines.length - records.size > COMPACT_SLACK_LINES ||
+      (text && !text.endsWith('\n'))
+    ) {
       await writeAtomically(
         path,
         [...records.values()].map((r) => lineOf({ op: 'create', ...r })),
@@ -82,7 +107,7 @@ export class OwnershipStore {
     const handle = await open(path, 'a')
     const store = new OwnershipStore(path, handle)
     for (const r of records.values()) store.index(r)
-    return { store, skipped }
+    return { store, skipped, pruned }
   }
 
   get(uploadId: string): UploadRecord | undefined {
@@ -168,6 +193,7 @@ function lineOf(line: Line): string {
   return JSON.stringify(line) + '\n'
 }
 
+/** Whole new file, or the old one untouched: write aside, fsync, rename, fsync the folder. */
 async function writeAtomically(path: string, lines: string[]) {
   const tmp = `${path}.${process.pid}.tmp`
   const h = await open(tmp, 'w')
@@ -178,4 +204,10 @@ async function writeAtomically(path: string, lines: string[]) {
     await h.close()
   }
   await rename(tmp, path)
+  // The rename itself is durable only once the directory is (Linux; elsewhere best effort).
+  const d = await open(dirname(path), 'r').catch(() => undefined)
+  if (d) {
+    await d.sync().catch(() => undefined)
+    await d.close()
+  }
 }

@@ -82,9 +82,18 @@ export async function startBackend(
 ): Promise<RunningBackend> {
   const config = resolveConfig(input as BackendConfigInput)
   const log = config.log
-  const { store, skipped } = await OwnershipStore.open(config.dataDir)
+  const { store, skipped, pruned } = await OwnershipStore.open(config.dataDir, {
+    retainFinishedMs: config.finishedRetentionDays * 86_400_000,
+  })
   if (skipped)
     log({ level: 'warn', msg: 'ownership file: unreadable lines ignored', lines: skipped })
+  if (pruned)
+    log({
+      level: 'info',
+      msg: 'ownership file: finished uploads past the retention window dropped',
+      records: pruned,
+      days: config.finishedRetentionDays,
+    })
   const s3 = createS3Client({
     endpoint: config.s3.endpoint,
     region: config.s3.region,

@@ -6,10 +6,10 @@
 import { CompleteMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ALICE_TOKEN,
@@ -371,6 +371,95 @@ describe('reference backend: authentication and ownership', () => {
     await backend.restart()
     // The completion is persisted too: still no signing for it after another restart.
     expect((await call('GET', `/s3/multipart/${id}/2${q(up.key)}`)).status).toBe(404)
+  })
+
+  it('start-up compacts finished uploads past the retention window; open ones and recent answers survive', async () => {
+    const own = await startTestBackend({ bucket, finishedRetentionDays: 7 })
+    try {
+      const path = (up: { uploadId: string }, rest = '') =>
+        `/s3/multipart/${enc(up.uploadId)}${rest}`
+      const completeIt = async (up: { key: string; uploadId: string }) => {
+        const etag = await signAndPut(up, 1, randomBytes(1000), own)
+        const res = await call(
+          'POST',
+          path(up, `/complete${q(up.key)}`),
+          { body: { parts: [{ PartNumber: 1, ETag: etag }] } },
+          own,
+        )
+        expect(res.status).toBe(200)
+        return { etag, answer: res.body }
+      }
+      const open = await create('still-open.mp4', {}, 'alice', own)
+      const openEtag = await signAndPut(open, 1, randomBytes(1000), own)
+      const recent = await create('recent.mp4', {}, 'alice', own)
+      const recentDone = await completeIt(recent)
+      const old = await create('old.mp4', {}, 'alice', own)
+      const oldDone = await completeIt(old)
+      const cancelled = await create('old-cancel.mp4', {}, 'alice', own)
+      expect((await call('DELETE', path(cancelled, q(cancelled.key)), {}, own)).status).toBe(200)
+
+      // Age the records as time would: `old` and `cancelled` finished 8 days ago, the open
+      // upload was created 100 days ago (open uploads are kept whatever their age).
+      await own.stop()
+      const file = join(own.dataDir, 'uploads.jsonl')
+      const DAY = 86_400_000
+      const aged = (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .map((l) =>
+          l.op !== 'create' && (l.uploadId === old.uploadId || l.uploadId === cancelled.uploadId)
+            ? { ...l, at: Date.now() - 8 * DAY }
+            : l.op === 'create' && l.uploadId === open.uploadId
+              ? { ...l, createdAt: Date.now() - 100 * DAY }
+              : l,
+        )
+      await writeFile(file, aged.map((l) => JSON.stringify(l) + '\n').join(''))
+      await own.start()
+
+      const ids = (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { uploadId: string }).uploadId)
+      expect(ids).toEqual([open.uploadId, recent.uploadId])
+      expect(own.logs.find((l) => /retention window dropped/.test(l.msg))).toMatchObject({
+        records: 2,
+        days: 7,
+      })
+
+      // Once more on the compacted file: nothing more to drop, ownership intact.
+      await own.restart()
+      expect((await call('GET', path(open, q(open.key)), { user: 'bob' }, own)).status).toBe(403)
+      const listed = await call('GET', path(open, q(open.key)), {}, own)
+      expect(listed.status).toBe(200)
+      expect(listed.body[0].ETag).toBe(openEtag)
+      // Within the window, a repeated complete still answers what the first one did.
+      const replay = await call(
+        'POST',
+        path(recent, `/complete${q(recent.key)}`),
+        { body: { parts: [{ PartNumber: 1, ETag: recentDone.etag }] } },
+        own,
+      )
+      expect(replay.status).toBe(200)
+      expect(replay.body).toEqual(recentDone.answer)
+      // Past it, the upload is forgotten: the same answer as for an id never issued.
+      const forgotten = await call(
+        'POST',
+        path(old, `/complete${q(old.key)}`),
+        { body: { parts: [{ PartNumber: 1, ETag: oldDone.etag }] } },
+        own,
+      )
+      expect(forgotten.status).toBe(403)
+      const finished = await call(
+        'POST',
+        path(open, `/complete${q(open.key)}`),
+        { body: { parts: [{ PartNumber: 1, ETag: openEtag }] } },
+        own,
+      )
+      expect(finished.status).toBe(200)
+    } finally {
+      await own.close()
+    }
   })
 })
 

@@ -18,6 +18,7 @@ describe('resolveConfig', () => {
       minPartSize: 5 * 1024 * 1024,
       urlExpiresSeconds: 900,
       corsOrigins: ['*'],
+      finishedRetentionDays: 30,
     })
     expect(c.s3.region).toBe('us-east-1')
   })
@@ -32,6 +33,7 @@ describe('resolveConfig', () => {
     [{ ...base, urlExpiresSeconds: 0 }, /urlExpiresSeconds/],
     [{ ...base, urlExpiresSeconds: 604_801 }, /604800/],
     [{ ...base, maxFileSize: -1 }, /maxFileSize/],
+    [{ ...base, finishedRetentionDays: 0 }, /finishedRetentionDays/],
   ])('refuses a bad setting (%#)', (input, message) => {
     expect(() => resolveConfig(input)).toThrow(message)
   })
@@ -66,6 +68,7 @@ describe('configFromEnv', () => {
       UPREEL_BACKEND_TOKENS: 'tok-aaaaaaaaaaaaaaaa=alice,tok-bbbbbbbbbbbbbbbb=bob',
       UPREEL_BACKEND_CONTENT_TYPES: 'video/mp4, image/jpeg',
       UPREEL_BACKEND_URL_EXPIRES: '120',
+      UPREEL_BACKEND_RETENTION_DAYS: '7',
       S3_ENDPOINT: 'http://127.0.0.1:9000',
     })
     const c = resolveConfig(input)
@@ -79,6 +82,7 @@ describe('configFromEnv', () => {
     expect(c.tokens).toEqual({ 'tok-aaaaaaaaaaaaaaaa': 'alice', 'tok-bbbbbbbbbbbbbbbb': 'bob' })
     expect(c.allowedContentTypes).toEqual(['video/mp4', 'image/jpeg'])
     expect(c.urlExpiresSeconds).toBe(120)
+    expect(c.finishedRetentionDays).toBe(7)
     expect(c.maxFileSize).toBe(1000)
   })
 

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -69,5 +69,64 @@ describe('OwnershipStore', () => {
     expect(skipped).toBe(0)
     expect(again.size).toBe(50)
     await again.close()
+  })
+
+  it('at open, drops finished records past the retention window and keeps every open one', async () => {
+    const DAY = 86_400_000
+    const now = Date.UTC(2026, 5, 1)
+    const { store } = await OwnershipStore.open(dir)
+    await store.add({ ...rec('old-open'), createdAt: now - 400 * DAY })
+    await store.add(rec('old-done'))
+    await store.add(rec('old-cancelled', 'bob'))
+    await store.add(rec('recent-done'))
+    await store.add(rec('open'))
+    await store.markCompleted('old-done', { location: 'http://x/old', etag: '"o"' })
+    await store.markAborted('old-cancelled')
+    await store.markCompleted('recent-done', { location: 'http://x/recent', etag: '"r"' })
+    await store.close()
+    // Age the finished records as the clock would have: rewrite their finishing times.
+    const path = join(dir, 'uploads.jsonl')
+    const aged = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { op: string; uploadId: string; at?: number })
+      .map((l) =>
+        l.op === 'create'
+          ? l
+          : { ...l, at: l.uploadId.startsWith('old') ? now - 31 * DAY : now - DAY },
+      )
+    await rm(path)
+    await appendFile(path, aged.map((l) => JSON.stringify(l) + '\n').join(''))
+
+    const opened = await OwnershipStore.open(dir, { retainFinishedMs: 30 * DAY, now })
+    expect(opened.pruned).toBe(2)
+    expect(opened.store.get('old-done')).toBeUndefined()
+    expect(opened.store.get('old-cancelled')).toBeUndefined()
+    expect(opened.store.findByKey('users/alice/old-done/clip.mp4')).toBeUndefined()
+    expect(opened.store.get('old-open')).toMatchObject({ userId: 'alice', state: 'open' })
+    expect(opened.store.get('recent-done')).toMatchObject({
+      state: 'completed',
+      location: 'http://x/recent',
+      etag: '"r"',
+    })
+    await opened.store.markCompleted('open', { location: 'http://x/open' })
+    await opened.store.close()
+
+    // Rewritten in place: one line per kept record, no temporary file left, and appends after
+    // the rewrite are read back on the next start.
+    const lines = (await readFile(path, 'utf8')).trim().split('\n')
+    expect(lines.map((l) => (JSON.parse(l) as { uploadId: string }).uploadId)).toEqual([
+      'old-open',
+      'recent-done',
+      'open',
+      'open',
+    ])
+    expect(await readdir(dir)).toEqual(['uploads.jsonl'])
+    const again = await OwnershipStore.open(dir, { retainFinishedMs: 30 * DAY, now })
+    expect(again.pruned).toBe(0)
+    expect(again.skipped).toBe(0)
+    expect(again.store.size).toBe(3)
+    expect(again.store.get('open')).toMatchObject({ state: 'completed', location: 'http://x/open' })
+    await again.store.close()
   })
 })
