@@ -427,11 +427,11 @@ How each row is measured:
   (both process trees). aws-cli sends a Content-MD5 with every part either way; over plain http
   it also computes a SHA-256 of every part to sign it, over HTTPS it signs \`UNSIGNED-PAYLOAD\`
   (seen with \`aws --debug\`). So the plain-http aws-cli row carries hashing it would not do
-  against a real HTTPS endpoint, which flatters Upreel; the HTTPS rows (the Upreel CLI and aws-cli through a TLS terminator in front of
-  the same server: bench/tls-terminator.ts, Node, its own process) compare them without it. The
-  terminator's CPU is counted in no row (it stands for the server's TLS front); it is reported
-  below the table, and it shares the same two cores, so HTTPS rows compare with each other, not
-  with the plain-http ones.
+  against a real HTTPS endpoint, which flatters Upreel; the HTTPS rows (the Upreel CLI and
+  aws-cli through a TLS terminator in front of the same server: bench/tls-terminator.ts, Node,
+  its own process) compare them without it. The terminator's CPU is counted in no row (it stands
+  for the server's TLS front); it is reported below the table, and it shares the same two cores,
+  so HTTPS rows compare with each other, not with the plain-http ones.
 
 Targets (issue 6): the engine >= 0.85x the ceiling and >= 1.3x aws-cli with integrity on; <= 3
 CPU-s per GiB. Issue 2's: >= 1.0x lib-storage; peak RSS <= 80 MiB + slots x part size (208 MiB).
