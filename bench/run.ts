@@ -93,7 +93,7 @@ interface Row {
   mibPerSec: number
   /** MiB/s of each run, in order. */
   runsMiBs: number[]
-  ratio: number
+  ratio?: number
   ratioToCeiling?: number
   cpuPerGiB: number
   peakRssMiB: number
@@ -119,7 +119,7 @@ function row(
     how,
     mibPerSec,
     runsMiBs: rates.map((r) => Math.round(r * 10) / 10),
-    ratio: baseline ? mibPerSec / baseline : 1,
+    ratio: baseline ? mibPerSec / baseline : undefined,
     ratioToCeiling: ceiling ? mibPerSec / ceiling : undefined,
     cpuPerGiB: median(ms.map((m) => m.cpuSeconds / (m.bytes / (1024 * MiB)))),
     peakRssMiB: Math.max(...ms.map((m) => m.peakRssMiB)),
@@ -189,7 +189,10 @@ async function main() {
       await checkStored(client, bucket, m.key!, size)
       return m
     }
-    if (want('upreel-cli') && !existsSync(resolve(root, 'out/main/cli.js'))) {
+    if (
+      (want('upreel-cli') || want('upreel-cli-https')) &&
+      !existsSync(resolve(root, 'out/main/cli.js'))
+    ) {
       process.stderr.write('building the CLI bundle (npm run build)…\n')
       await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 64 << 20 })
     }
@@ -198,7 +201,11 @@ async function main() {
 
     type Runner = () => Promise<Measure>
     const peers: [string, Runner | undefined, string | undefined][] = [
-      ['ceiling', async () => ceiling(oneGiB, size, bucket, client), missing.curl ?? missing.time],
+      [
+        'ceiling',
+        async () => stored(await ceiling(oneGiB, size, bucket, client)),
+        missing.curl ?? missing.time,
+      ],
       [
         'lib-storage',
         async () => stored(await measure('lib-storage', oneGiB, bucket, s3!)),
