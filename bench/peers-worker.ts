@@ -1,7 +1,8 @@
 /**
  * One measured upload by the engine in backend mode, in its own process (like worker.ts), so CPU
  * time and peak RSS are this uploader's alone: the reference backend runs in another process.
- * Usage: tsx bench/peers-worker.ts <file> <stateDir>   (UPREEL_BACKEND_URL, UPREEL_BACKEND_TOKEN)
+ * Usage: node bench/.work/dist/peers-worker.cjs <file> <stateDir>   (UPREEL_BACKEND_URL,
+ * UPREEL_BACKEND_TOKEN; bundled by build-workers.ts)
  * Prints one JSON line: { seconds, cpuSeconds, peakRssMiB, idleRssMiB, bytes, key }.
  */
 import { statSync } from 'node:fs'

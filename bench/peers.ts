@@ -18,10 +18,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { execFile, spawn } from 'node:child_process'
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import type { S3TestServer } from '../test/support/s3-env'
 
@@ -36,29 +36,39 @@ export interface Measure {
   peakRssMiB: number
   idleRssMiB?: number
   bytes: number
+  /** The object stored (checked with HeadObject after the run). */
+  key?: string
 }
 
 /** Peer tools present (installed now when missing and we are root), or why a row is skipped. */
 export async function ensurePeers(): Promise<
-  Record<'aws' | 'rclone' | 'curl' | 'time', string | undefined>
+  Record<'aws' | 'rclone' | 'curl' | 'time' | 'openssl', string | undefined>
 > {
   const need: Record<string, string> = {
     aws: '/usr/bin/aws',
     rclone: '/usr/bin/rclone',
     curl: '/usr/bin/curl',
     time: TIME,
+    openssl: '/usr/bin/openssl',
   }
   const packages: Record<string, string> = {
     aws: 'awscli',
     rclone: 'rclone',
     curl: 'curl',
     time: 'time',
+    openssl: 'openssl',
   }
   const missing = Object.keys(need).filter((k) => !existsSync(need[k]!))
   if (missing.length && process.getuid?.() === 0) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    // A fresh image has no package lists: install alone would find nothing.
+    process.stderr.write('apt-get update…\n')
+    await run('apt-get', ['update'], { env, maxBuffer: 16 << 20 }).catch((e: unknown) =>
+      process.stderr.write(`apt-get update failed (installing anyway): ${String(e)}\n`),
+    )
     process.stderr.write(`installing ${missing.map((m) => packages[m]).join(' ')} with apt-get…\n`)
     await run('apt-get', ['install', '-y', ...missing.map((m) => packages[m]!)], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      env,
       maxBuffer: 16 << 20,
     }).catch((e: unknown) => process.stderr.write(`apt-get failed: ${String(e)}\n`))
   }
@@ -66,7 +76,31 @@ export async function ensurePeers(): Promise<
     existsSync(need[k]!)
       ? undefined
       : `${need[k]} missing (install Debian's ${packages[k]}${process.getuid?.() === 0 ? '; apt-get failed' : ' as root'})`
-  return { aws: why('aws'), rclone: why('rclone'), curl: why('curl'), time: why('time') }
+  return {
+    aws: why('aws'),
+    rclone: why('rclone'),
+    curl: why('curl'),
+    time: why('time'),
+    openssl: why('openssl'),
+  }
+}
+
+/** The peers' versions as they report them (`aws --version`, `rclone --version`). */
+export async function peerVersions(): Promise<{ aws?: string; rclone?: string }> {
+  const version = async (cmd: string, pattern: RegExp) => {
+    if (!existsSync(cmd)) return undefined
+    const { stdout, stderr } = await run(cmd, ['--version']).catch(() => ({
+      stdout: '',
+      stderr: '',
+    }))
+    return pattern.exec(`${stdout}\n${stderr}`)?.[1]
+  }
+  return {
+    // "aws-cli/2.9.19 Python/3.11.2 Linux/6.1.0 source/x86_64.debian.12 prompt/off"
+    aws: await version('/usr/bin/aws', /aws-cli\/(\S+)/),
+    // "rclone v1.60.1-DEV"
+    rclone: await version('/usr/bin/rclone', /rclone v?(\S+)/),
+  }
 }
 
 /** Runs a command under /usr/bin/time; the numbers cover it and every child it waited for. */
@@ -106,23 +140,48 @@ function s3Env(s3: S3TestServer): NodeJS.ProcessEnv {
   }
 }
 
-/** aws-cli 2.9 (Debian): path-style from a config file, the endpoint by flag (no env var yet). */
-export async function awsCli(file: string, size: number, bucket: string, s3: S3TestServer) {
+/**
+ * aws-cli (Debian's 2.9): path-style from a config file, the endpoint by flag (no env var yet).
+ * `tls`: through the TLS terminator instead of plain http.
+ */
+export async function awsCli(
+  file: string,
+  size: number,
+  bucket: string,
+  s3: S3TestServer,
+  tls?: Pick<TlsTerminator, 'endpoint' | 'caFile'>,
+) {
   const config = join(root, 'bench/.work/aws-config')
   // Checksum settings (request_checksum_calculation) only exist from aws-cli 2.23; 2.9 sends no
-  // flexible checksums, and over http it signs every payload with SHA-256 (its integrity check).
+  // flexible checksums but a Content-MD5 with every part. Over plain http it also signs every
+  // part with SHA-256 (botocore's S3SigV4Auth does whenever the URL is not https); over https with
+  // a Content-MD5 it signs UNSIGNED-PAYLOAD (both seen with `aws --debug`).
   await writeFile(config, '[default]\ns3 =\n    addressing_style = path\n')
-  const key = `bench/aws-cli/${Date.now()}.bin`
+  const key = `bench/aws-cli${tls ? '-https' : ''}/${Date.now()}.bin`
   const m = await timed(
     '/usr/bin/aws',
-    ['--endpoint-url', s3.endpoint, 's3', 'cp', file, `s3://${bucket}/${key}`, '--no-progress'],
-    { ...s3Env(s3), AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+    [
+      '--endpoint-url',
+      tls?.endpoint ?? s3.endpoint,
+      's3',
+      'cp',
+      file,
+      `s3://${bucket}/${key}`,
+      '--no-progress',
+    ],
+    {
+      ...s3Env(s3),
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      // The terminator's self-signed certificate; the machine's bundle otherwise.
+      ...(tls ? { AWS_CA_BUNDLE: tls.caFile } : {}),
+    },
     size,
   )
   return { ...m, key }
 }
 
-/** rclone 1.60 (Debian), configured from the environment as remote "bench". */
+/** rclone (Debian's 1.60), configured from the environment as remote "bench". */
 export async function rclone(file: string, size: number, bucket: string, s3: S3TestServer) {
   const key = `bench/rclone/${Date.now()}.bin`
   const m = await timed(
@@ -154,8 +213,9 @@ export async function upreelCli(
   bucket: string,
   s3: S3TestServer,
   stateDir: string,
+  tls?: Pick<TlsTerminator, 'endpoint' | 'caFile'>,
 ) {
-  const key = `bench/upreel-cli/${Date.now()}.bin`
+  const key = `bench/upreel-cli${tls ? '-https' : ''}/${Date.now()}.bin`
   const m = await timed(
     process.execPath,
     [
@@ -165,7 +225,7 @@ export async function upreelCli(
       '--bucket',
       bucket,
       '--endpoint',
-      s3.endpoint,
+      tls?.endpoint ?? s3.endpoint,
       '--state-dir',
       stateDir,
       '--key-template',
@@ -174,15 +234,87 @@ export async function upreelCli(
       '--no-media',
       '--json',
     ],
-    { ...s3Env(s3), AWS_S3_BUCKET: '', AWS_ENDPOINT_URL_S3: '', AWS_ENDPOINT_URL: '' },
+    {
+      ...s3Env(s3),
+      AWS_S3_BUCKET: '',
+      AWS_ENDPOINT_URL_S3: '',
+      AWS_ENDPOINT_URL: '',
+      ...(tls ? { NODE_EXTRA_CA_CERTS: tls.caFile } : {}),
+    },
     size,
   )
   await rm(stateDir, { recursive: true, force: true })
   return { ...m, key }
 }
 
+export interface TlsTerminator {
+  /** https://127.0.0.1:<port>, forwarding to the S3 server. */
+  endpoint: string
+  /** The self-signed certificate clients must trust. */
+  caFile: string
+  /** CPU seconds (user + system) the terminator has used so far. */
+  cpuSeconds(): Promise<number>
+  stop(): Promise<void>
+}
+
 /**
- * The ceiling: the file split into 16 MiB pieces and 64 URLs presigned beforehand (not timed),
+ * The HTTPS rows' front: a self-signed certificate for 127.0.0.1 (openssl, EC P-256) and
+ * tls-terminator.ts in its own process in front of the S3 server.
+ */
+export async function startTlsTerminator(s3: S3TestServer, dir: string): Promise<TlsTerminator> {
+  await mkdir(dir, { recursive: true })
+  const keyFile = join(dir, 'tls-key.pem')
+  const caFile = join(dir, 'tls-cert.pem')
+  await run('/usr/bin/openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    caFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ])
+  const target = new URL(s3.endpoint)
+  const child: ChildProcess = fork(
+    join(root, 'bench/tls-terminator.ts'),
+    [keyFile, caFile, `${target.hostname}:${target.port}`],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  )
+  const port = await new Promise<number>((resolveStart, reject) => {
+    child.once('message', (m) => resolveStart((m as { port: number }).port))
+    child.once('exit', (code) => reject(new Error(`the TLS terminator exited (${code})`)))
+  })
+  return {
+    endpoint: `https://127.0.0.1:${port}`,
+    caFile,
+    cpuSeconds: () =>
+      new Promise((resolveCpu) => {
+        child.once('message', (m) => {
+          const { cpu } = m as { cpu: { user: number; system: number } }
+          resolveCpu((cpu.user + cpu.system) / 1e6)
+        })
+        child.send('cpu')
+      }),
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.disconnect()
+      await exited
+    },
+  }
+}
+
+/**
+ * The ceiling: the file split into 16 MiB pieces and their URLs presigned beforehand (not timed),
  * then one curl process PUTs them 8 at a time; then CompleteMultipartUpload (timed, in this
  * process, so its CPU is not counted: it is one small request).
  */
@@ -194,7 +326,7 @@ export async function ceiling(
   parallel = 8,
 ): Promise<Measure & { key: string }> {
   const partSize = 16 * MiB
-  const dir = join(root, 'bench/.work/split')
+  const dir = join(root, `bench/.work/split-${basename(file)}`)
   if (!existsSync(join(dir, 'done'))) {
     await rm(dir, { recursive: true, force: true })
     await mkdir(dir, { recursive: true })

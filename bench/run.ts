@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: the engine against its peers on the same 1 GiB file, the same local S3 server,
  * in the same run (interleaved, median of 3): the server's raw ceiling (curl), the engine in
- * direct and backend mode, the Upreel CLI, @aws-sdk/lib-storage, aws-cli and rclone (peers.ts);
+ * direct and backend mode, the Upreel CLI, @aws-sdk/lib-storage, aws-cli and rclone (peers.ts),
+ * and the Upreel CLI and aws-cli again over HTTPS (a TLS terminator in front of the server);
  * then a 4 GiB engine row (RSS must not grow with file size) and the thumbnail time of a 2-hour
  * 1080p video. Ratios are computed within the run: absolute MiB/s drift between machines, ratios
  * much less. Writes docs/benchmarks.md and docs/benchmarks.json.
+ * BENCH_SIZE_MIB (a multiple of 16) checks the script on a smaller file: its results go to
+ * bench/.work/ instead of docs/, they are no measurement.
  */
 import { execFile } from 'node:child_process'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
@@ -18,15 +21,19 @@ import { createS3Client } from '../src/main/core/s3/client'
 import { emptyBucket } from '../test/support/bucket-cleanup'
 import { startS3, stopS3 } from '../test/support/s3-server'
 import type { S3TestServer } from '../test/support/s3-env'
+import { buildWorkers } from './build-workers'
 import {
   awsCli,
   ceiling,
   checkStored,
   ensurePeers,
+  peerVersions,
   rclone,
   startBackendProcess,
+  startTlsTerminator,
   upreelCli,
   type Measure,
+  type TlsTerminator,
 } from './peers'
 
 const run = promisify(execFile)
@@ -34,6 +41,11 @@ const root = resolve(__dirname, '..')
 const work = resolve(root, 'bench/.work')
 const MiB = 1024 * 1024
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB ?? 1024)
+/** Only the full-size run is a measurement for docs/; a smaller one checks the script. */
+const outDir = SIZE_MIB === 1024 ? resolve(root, 'docs') : work
+/** The workers of the in-process rows, bundled for plain node (build-workers.ts). */
+let workers: Awaited<ReturnType<typeof buildWorkers>>
 
 async function makeFile(path: string, size: number) {
   if (existsSync(path) && statSync(path).size === size) return
@@ -54,21 +66,17 @@ async function measure(
   s3: S3TestServer,
 ): Promise<Measure> {
   const stateDir = resolve(work, `state-${mode}-${Date.now()}`)
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', 'tsx', resolve(root, 'bench/worker.ts'), mode, file, bucket, stateDir],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        S3_ENDPOINT: s3.endpoint,
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        AWS_REGION: s3.region,
-      },
-      maxBuffer: 1 << 20,
+  const { stdout } = await run(process.execPath, [workers.worker, mode, file, bucket, stateDir], {
+    cwd: root,
+    env: {
+      ...process.env,
+      S3_ENDPOINT: s3.endpoint,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_REGION: s3.region,
     },
-  )
+    maxBuffer: 1 << 20,
+  })
   await rm(stateDir, { recursive: true, force: true })
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Measure
 }
@@ -85,11 +93,13 @@ interface Row {
   mibPerSec: number
   /** MiB/s of each run, in order. */
   runsMiBs: number[]
-  ratio: number
+  ratio?: number
   ratioToCeiling?: number
   cpuPerGiB: number
   peakRssMiB: number
   idleRssMiB?: number
+  /** HTTPS rows: CPU-s per GiB of the TLS terminator (its own process, not in cpuPerGiB). */
+  tlsCpuPerGiB?: number
   runs: number
 }
 
@@ -99,6 +109,7 @@ function row(
   ms: Measure[],
   baseline?: number,
   ceiling?: number,
+  tlsCpuSeconds?: number[],
 ): Row {
   const rates = ms.map((m) => m.bytes / MiB / m.seconds)
   const mibPerSec = median(rates)
@@ -108,11 +119,14 @@ function row(
     how,
     mibPerSec,
     runsMiBs: rates.map((r) => Math.round(r * 10) / 10),
-    ratio: baseline ? mibPerSec / baseline : 1,
+    ratio: baseline ? mibPerSec / baseline : undefined,
     ratioToCeiling: ceiling ? mibPerSec / ceiling : undefined,
     cpuPerGiB: median(ms.map((m) => m.cpuSeconds / (m.bytes / (1024 * MiB)))),
     peakRssMiB: Math.max(...ms.map((m) => m.peakRssMiB)),
     idleRssMiB: idle.length ? median(idle) : undefined,
+    tlsCpuPerGiB: tlsCpuSeconds?.length
+      ? median(tlsCpuSeconds.map((c, i) => c / (ms[i]!.bytes / (1024 * MiB))))
+      : undefined,
     runs: ms.length,
   }
 }
@@ -120,15 +134,11 @@ function row(
 /** The engine in backend mode, in its own process, against a backend in another one. */
 async function measureBackendMode(file: string, url: string, token: string): Promise<Measure> {
   const stateDir = resolve(work, `state-backend-${Date.now()}`)
-  const { stdout } = await run(
-    process.execPath,
-    ['--import', 'tsx', resolve(root, 'bench/peers-worker.ts'), file, stateDir],
-    {
-      cwd: root,
-      env: { ...process.env, UPREEL_BACKEND_URL: url, UPREEL_BACKEND_TOKEN: token },
-      maxBuffer: 1 << 20,
-    },
-  )
+  const { stdout } = await run(process.execPath, [workers.peersWorker, file, stateDir], {
+    cwd: root,
+    env: { ...process.env, UPREEL_BACKEND_URL: url, UPREEL_BACKEND_TOKEN: token },
+    maxBuffer: 1 << 20,
+  })
   await rm(stateDir, { recursive: true, force: true })
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Measure
 }
@@ -140,9 +150,13 @@ async function main() {
   const only = process.env.BENCH_ONLY?.split(',')
   const want = (name: string) => !only || only.includes(name)
   const load0 = loadavg()
+  if (SIZE_MIB % 16 !== 0 || SIZE_MIB <= 0) throw new Error('BENCH_SIZE_MIB: a multiple of 16')
   const missing = await ensurePeers()
+  const versions = await peerVersions()
+  workers = await buildWorkers(resolve(work, 'dist'))
   const s3: S3TestServer | undefined = await startS3()
   let backend: Awaited<ReturnType<typeof startBackendProcess>> | undefined
+  let tls: TlsTerminator | undefined
   try {
     const client = createS3Client({
       endpoint: s3!.endpoint,
@@ -152,11 +166,33 @@ async function main() {
     })
     const bucket = `bench-${Date.now()}`
     await client.send(new CreateBucketCommand({ Bucket: bucket }))
-    const oneGiB = resolve(work, '1GiB.bin')
-    const size = 1024 * MiB
+    const oneGiB = resolve(work, SIZE_MIB === 1024 ? '1GiB.bin' : `${SIZE_MIB}MiB.bin`)
+    const size = SIZE_MIB * MiB
     await makeFile(oneGiB, size)
     if (want('engine-backend')) backend = await startBackendProcess(s3!, bucket)
-    if (want('upreel-cli') && !existsSync(resolve(root, 'out/main/cli.js'))) {
+    const tlsWhy = missing.openssl ?? missing.time
+    if (!tlsWhy && (want('aws-cli-https') || want('upreel-cli-https'))) {
+      tls = await startTlsTerminator(s3!, resolve(work, 'tls'))
+    }
+    /** CPU seconds the terminator spent during each run of an HTTPS row. */
+    const tlsCpu = new Map<string, number[]>()
+    const viaTls =
+      (name: string, fn: (t: TlsTerminator) => Promise<Measure & { key: string }>) => async () => {
+        const c0 = await tls!.cpuSeconds()
+        const r = await fn(tls!)
+        tlsCpu.set(name, [...(tlsCpu.get(name) ?? []), (await tls!.cpuSeconds()) - c0])
+        await checkStored(client, bucket, r.key, size)
+        return r
+      }
+    /** The in-process rows' objects are checked like the others'. */
+    const stored = async (m: Measure) => {
+      await checkStored(client, bucket, m.key!, size)
+      return m
+    }
+    if (
+      (want('upreel-cli') || want('upreel-cli-https')) &&
+      !existsSync(resolve(root, 'out/main/cli.js'))
+    ) {
       process.stderr.write('building the CLI bundle (npm run build)…\n')
       await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 64 << 20 })
     }
@@ -165,12 +201,22 @@ async function main() {
 
     type Runner = () => Promise<Measure>
     const peers: [string, Runner | undefined, string | undefined][] = [
-      ['ceiling', async () => ceiling(oneGiB, size, bucket, client), missing.curl ?? missing.time],
-      ['lib-storage', () => measure('lib-storage', oneGiB, bucket, s3!), undefined],
-      ['engine', () => measure('engine', oneGiB, bucket, s3!), undefined],
+      [
+        'ceiling',
+        async () => stored(await ceiling(oneGiB, size, bucket, client)),
+        missing.curl ?? missing.time,
+      ],
+      [
+        'lib-storage',
+        async () => stored(await measure('lib-storage', oneGiB, bucket, s3!)),
+        undefined,
+      ],
+      ['engine', async () => stored(await measure('engine', oneGiB, bucket, s3!)), undefined],
       [
         'engine-backend',
-        backend ? () => measureBackendMode(oneGiB, backend!.url, backend!.token) : undefined,
+        backend
+          ? async () => stored(await measureBackendMode(oneGiB, backend!.url, backend!.token))
+          : undefined,
         backend ? undefined : 'the reference backend did not start',
       ],
       [
@@ -189,6 +235,15 @@ async function main() {
         missing.time,
       ],
       [
+        'upreel-cli-https',
+        tls
+          ? viaTls('upreel-cli-https', (t) =>
+              upreelCli(oneGiB, size, bucket, s3!, resolve(work, `state-cli-${Date.now()}`), t),
+            )
+          : undefined,
+        tlsWhy,
+      ],
+      [
         'aws-cli',
         async () => {
           const r = await awsCli(oneGiB, size, bucket, s3!)
@@ -196,6 +251,11 @@ async function main() {
           return r
         },
         missing.aws ?? missing.time,
+      ],
+      [
+        'aws-cli-https',
+        tls ? viaTls('aws-cli-https', (t) => awsCli(oneGiB, size, bucket, s3!, t)) : undefined,
+        missing.aws ?? tlsWhy,
       ],
       [
         'rclone',
@@ -227,6 +287,8 @@ async function main() {
     }
     await backend?.stop()
     backend = undefined
+    await tls?.stop()
+    tls = undefined
 
     const get = (n: string) => results.get(n)
     const ceil = get('ceiling')
@@ -235,6 +297,7 @@ async function main() {
     const base = get('lib-storage')
       ? median(get('lib-storage')!.map((m) => m.bytes / MiB / m.seconds))
       : undefined
+    const aws = `aws-cli ${versions.aws ?? '(version unknown)'} (Debian), defaults: 8 MiB x 10`
     const labels: [string, string, Row['how']][] = [
       [
         'ceiling',
@@ -244,39 +307,48 @@ async function main() {
       ['engine', 'Upreel engine, direct, 8 slots x 16 MiB, MD5 checks on', 'in-process'],
       ['engine-backend', 'Upreel engine, backend mode (reference backend), MD5 on', 'in-process'],
       ['upreel-cli', 'Upreel CLI (node out/main/cli.js), whole process', 'process tree'],
-      ['lib-storage', 'lib-storage 8 x 16 MiB (baseline)', 'in-process'],
       [
-        'aws-cli',
-        'aws-cli 2.9 (Debian), defaults: 8 MiB x 10, SHA-256 payload signing',
+        'upreel-cli-https',
+        'Upreel CLI, whole process, over HTTPS (TLS terminator)',
+        'process tree',
+      ],
+      ['lib-storage', 'lib-storage 8 x 16 MiB (baseline)', 'in-process'],
+      ['aws-cli', `${aws}, plain http: MD5 and SHA-256 of every part`, 'process tree'],
+      [
+        'aws-cli-https',
+        `${aws}, over HTTPS (TLS terminator): MD5 of every part, no SHA-256`,
         'process tree',
       ],
       [
         'rclone',
-        'rclone 1.60 (Debian), defaults: 5 MiB x 4, MD5 of the file first',
+        `rclone ${versions.rclone ?? '(version unknown)'} (Debian), defaults: 5 MiB x 4, MD5 of the file first`,
         'process tree',
       ],
     ]
     const rows: Row[] = []
+    const byKey = new Map<string, Row>()
     for (const [key, label, how] of labels) {
       const ms = get(key)
-      if (ms) rows.push(row(label, how, ms, base, ceil))
+      if (!ms) continue
+      const r = row(label, how, ms, base, ceil, tlsCpu.get(key))
+      rows.push(r)
+      byKey.set(key, r)
     }
-    const awsRate = get('aws-cli')
-      ? median(get('aws-cli')!.map((m) => m.bytes / MiB / m.seconds))
-      : undefined
+    /** Like for like: two whole process trees (start-up included) over the same transport. */
+    const vsAws = (upreel: string, awsKey: string) => {
+      const u = byKey.get(upreel)
+      const a = byKey.get(awsKey)
+      return u && a ? u.mibPerSec / a.mibPerSec : undefined
+    }
 
-    if (process.env.BENCH_SKIP_4GIB !== '1' && want('4gib')) {
+    if (process.env.BENCH_SKIP_4GIB !== '1' && want('4gib') && SIZE_MIB === 1024) {
       const fourGiB = resolve(work, '4GiB.bin')
       try {
         await makeFile(fourGiB, 4096 * MiB)
+        const m = await measure('engine', fourGiB, bucket, s3!)
+        await checkStored(client, bucket, m.key!, 4096 * MiB)
         rows.push(
-          row(
-            'Upreel engine, 4 GiB file (RSS vs file size)',
-            'in-process',
-            [await measure('engine', fourGiB, bucket, s3!)],
-            base,
-            ceil,
-          ),
+          row('Upreel engine, 4 GiB file (RSS vs file size)', 'in-process', [m], base, ceil),
         )
       } catch (e) {
         // The table of the 1 GiB rows is still worth writing (a full disk, say).
@@ -301,22 +373,34 @@ async function main() {
     client.destroy()
     const load1 = loadavg()
 
+    const what = SIZE_MIB === 1024 ? '1 GiB' : `${SIZE_MIB} MiB (script check, not a measurement)`
     const table = [
-      '| 1 GiB of random bytes to local Swift s3api | measured | MiB/s (median) | runs MiB/s | x ceiling | x lib-storage | client CPU-s per GiB | peak RSS MiB |',
+      `| ${what} of random bytes to local Swift s3api | measured | MiB/s (median) | runs MiB/s | x ceiling | x lib-storage | client CPU-s per GiB | peak RSS MiB |`,
       '|---|---|---:|---|---:|---:|---:|---:|',
       ...rows.map(
         (r) =>
           `| ${r.name} | ${r.how} | ${r.mibPerSec.toFixed(1)} | ${r.runsMiBs.join(', ')} | ${fmt(r.ratioToCeiling)} | ${fmt(r.ratio)} | ${r.cpuPerGiB.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} |`,
       ),
     ].join('\n')
-    const engineRow = rows.find((r) => r.name.startsWith('Upreel engine, direct'))
-    const verdict = engineRow
-      ? [
-          `Engine (direct) against the targets: ${fmt(engineRow.ratioToCeiling)} x ceiling (target >= 0.85), ` +
-            `${awsRate ? (engineRow.mibPerSec / awsRate).toFixed(2) : '–'} x aws-cli (target >= 1.3), ` +
-            `${engineRow.cpuPerGiB.toFixed(2)} CPU-s per GiB (target <= 3).`,
-        ]
-      : []
+    const engineRow = byKey.get('engine')
+    const verdict = [
+      ...(engineRow
+        ? [
+            `Engine (direct, in-process) against the targets: ${fmt(engineRow.ratioToCeiling)} x ceiling (target >= 0.85), ` +
+              `${engineRow.cpuPerGiB.toFixed(2)} CPU-s per GiB (target <= 3).`,
+          ]
+        : []),
+      `Against aws-cli (target >= 1.3), like for like (the Upreel CLI and aws-cli, both whole process trees, start-up included): ` +
+        `${fmt(vsAws('upreel-cli', 'aws-cli'))} x over plain http, where aws-cli also computes a SHA-256 of every part (so this flatters Upreel); ` +
+        `${fmt(vsAws('upreel-cli-https', 'aws-cli-https'))} x over HTTPS, where it does not.`,
+      ...['upreel-cli-https', 'aws-cli-https']
+        .map((k) => byKey.get(k))
+        .filter((r): r is Row => r?.tlsCpuPerGiB !== undefined)
+        .map(
+          (r) =>
+            `TLS terminator (Node, its own process, counted in no row): ${r.tlsCpuPerGiB!.toFixed(2)} CPU-s per GiB during "${r.name}".`,
+        ),
+    ]
     const skippedLines = Object.entries(skipped).map(([k, v]) => `- ${k} skipped: ${v}`)
     const thumbLine = thumb
       ? `\n\n${thumb.name}: **${thumb.seconds.toFixed(2)} s** (${thumb.note})`
@@ -327,39 +411,53 @@ async function main() {
     process.stdout.write('\n' + text)
     const doc = `# Benchmarks
 
-Regenerate with \`npm run bench\` (about 5 minutes; it starts the S3 test server, and installs
-Debian's awscli, rclone, curl and time when missing and run as root). \`BENCH_RUNS=1\` for a
-quick look, \`BENCH_ONLY=engine,aws-cli\` for some rows.
+Regenerate with \`npm run bench\` (about 6 minutes; it starts the S3 test server, and installs
+Debian's awscli, rclone, curl, time and openssl when missing and run as root). \`BENCH_RUNS=1\`
+for a quick look, \`BENCH_ONLY=engine,aws-cli\` for some rows; \`BENCH_SIZE_MIB=64\` checks the
+script on a small file (results in bench/.work/, not here).
 Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${process.platform} ${process.arch}, Node ${process.version}; client, server (Swift's proxy and object servers) and the backend share the machine's cores over loopback, so the client's CPU is taken from the server: ratios within one run mean more than absolute MiB/s.
 
 How each row is measured:
 - *in-process*: a child process runs the upload and reports the upload's own wall time, its CPU
   (process.cpuUsage: user + system) and peak RSS (getrusage maxRSS); interpreter start-up is not
-  counted.
+  counted. The child is plain \`node\` running a bundle of bench/worker.ts (Vite, as
+  \`npm run build\` bundles the CLI; build-workers.ts), not tsx, so no compiler sits in its RSS.
 - *process tree*: the whole command under \`/usr/bin/time\` (wall, user + system CPU of the
   command and the children it waited for, largest peak RSS among them), start-up included: the
   way a user runs aws-cli, rclone or the Upreel CLI. The server's processes are never counted.
-- The ceiling splits the file and presigns the 64 part URLs before the clock starts; its time is
+- The ceiling splits the file and presigns every part URL before the clock starts; its time is
   curl's 8-at-a-time PUTs plus CompleteMultipartUpload. No client-side hashing at all.
-- Every process-tree row's object is checked with HeadObject (size); the engine rows check every
-  part's MD5 and the final ETag themselves.
+- Every row's object is checked with HeadObject (size) after its run; the engine rows also
+  check every part's MD5 and the final ETag themselves.
+- *Not like for like*: the in-process rows exclude start-up, the process-tree rows include it, so
+  the engine rows are compared with the ceiling and lib-storage, and aws-cli with the Upreel CLI
+  (both process trees). aws-cli sends a Content-MD5 with every part either way; over plain http
+  it also computes a SHA-256 of every part to sign it, over HTTPS it signs \`UNSIGNED-PAYLOAD\`
+  (seen with \`aws --debug\`). So the plain-http aws-cli row carries hashing it would not do
+  against a real HTTPS endpoint, which flatters Upreel; the HTTPS rows (the Upreel CLI and
+  aws-cli through a TLS terminator in front of the same server: bench/tls-terminator.ts, Node,
+  its own process) compare them without it. The terminator's CPU is counted in no row (it stands
+  for the server's TLS front); it is reported below the table, and it shares the same two cores,
+  so HTTPS rows compare with each other, not with the plain-http ones.
 
 Targets (issue 6): the engine >= 0.85x the ceiling and >= 1.3x aws-cli with integrity on; <= 3
 CPU-s per GiB. Issue 2's: >= 1.0x lib-storage; peak RSS <= 80 MiB + slots x part size (208 MiB).
 See docs/evidence.md for the discussion of what is short and why.
 
 ${text}`
-    await mkdir(resolve(root, 'docs'), { recursive: true })
-    await writeFile(resolve(root, 'docs/benchmarks.md'), doc)
+    await mkdir(outDir, { recursive: true })
+    await writeFile(resolve(outDir, 'benchmarks.md'), doc)
     // Formatted as `npm run lint` (prettier --check .) wants it.
     await writeFile(
-      resolve(root, 'docs/benchmarks.json'),
+      resolve(outDir, 'benchmarks.json'),
       await format(
         JSON.stringify({
           date: new Date().toISOString(),
           loadavgBefore: load0,
           loadavgAfter: load1,
           cores: cpus().length,
+          sizeMiB: SIZE_MIB,
+          versions,
           rows,
           skipped,
           thumbnail: thumb,
@@ -367,8 +465,10 @@ ${text}`
         { parser: 'json' },
       ),
     )
+    process.stderr.write(`written: ${resolve(outDir, 'benchmarks.md')} and .json\n`)
   } finally {
     await backend?.stop()
+    await tls?.stop()
     await stopS3()
   }
 }

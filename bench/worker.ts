@@ -1,7 +1,8 @@
 /**
  * One measured upload in its own process, so CPU time and peak RSS belong to that uploader alone.
- * Usage: tsx bench/worker.ts <engine|lib-storage> <file> <bucket> [stateDir]
- * Prints one JSON line: { seconds, cpuSeconds, peakRssMiB, bytes }.
+ * Usage: node bench/.work/dist/worker.cjs <engine|lib-storage> <file> <bucket> [stateDir]
+ * (the bench bundles it first: build-workers.ts; `tsx bench/worker.ts …` works too, with tsx's
+ * memory on top). Prints one JSON line: { seconds, cpuSeconds, peakRssMiB, idleRssMiB, bytes, key }.
  */
 import { Upload } from '@aws-sdk/lib-storage'
 import { createReadStream, statSync } from 'node:fs'
@@ -24,10 +25,11 @@ async function main() {
     },
   }
   const size = statSync(file!).size
-  // What the process holds before the upload starts (Node, tsx, the SDK): the engine's own
-  // memory is the peak minus this.
+  // What the process holds before the upload starts (Node and the SDK, loaded): the upload's
+  // own memory is the peak minus this.
   const idleRssMiB = process.memoryUsage().rss / MiB
   const key = `bench/${mode}/${Date.now()}-${basename(file!)}`
+  let stored = key
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   if (mode === 'lib-storage') {
@@ -53,6 +55,7 @@ async function main() {
     const snap = engine.get(s!.id)!
     if (snap.state !== 'done')
       throw new Error(`engine upload ${snap.state}: ${snap.error?.message}`)
+    stored = snap.key!
     await engine.close()
   } else {
     throw new Error(`unknown mode ${mode}`)
@@ -67,6 +70,7 @@ async function main() {
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       idleRssMiB,
       bytes: size,
+      key: stored,
     }) + '\n',
   )
 }

@@ -305,9 +305,10 @@ describe('files that change under the upload', () => {
       },
     ],
   ])(
-    '%s mid-upload: fails as changed; Retry uploads the new version whole, the old upload is aborted',
+    '%s mid-upload: fails as changed, the next file completes; Retry uploads the new version whole, the old upload is aborted',
     async (label, change) => {
       const file = await randomFile(join(tmp.dir, `changed ${label}.mp4`), 30 * MiB)
+      const next = await randomFile(join(tmp.dir, `after changed ${label}.mp4`), 6 * MiB)
       const engine = testEngine({
         store: directStore(bucket),
         stateDir: stateDir(`changed-${label.split(' ')[0]}`),
@@ -315,12 +316,21 @@ describe('files that change under the upload', () => {
         concurrency: 1,
         bandwidthLimit: 15 * MiB,
       })
-      const [s] = await engine.add([{ path: file }])
+      const [s, n] = await engine.add([{ path: file }, { path: next }])
       const mid = await waitFor(engine, s!.id, (x) => x.partsDone >= 2)
       await change(file)
       const failed = await waitFor(engine, s!.id, (x) => x.state === 'failed')
       expect(failed.error?.code).toBe('SourceChanged')
       expect(failed.error?.message).toMatch(/changed while it was uploading/)
+      // The rest of the queue goes on.
+      const nextDone = await waitFor(
+        engine,
+        n!.id,
+        (x) => x.state === 'done' || x.state === 'failed',
+      )
+      expect(nextDone.error).toBeUndefined()
+      expect(nextDone.state).toBe('done')
+      expect(await sha256OfObject(client, bucket, nextDone.key!)).toBe(await sha256OfFile(next))
       engine.setBandwidthLimit(0)
       engine.retry(s!.id)
       await engine.whenIdle()

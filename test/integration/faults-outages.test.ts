@@ -229,6 +229,11 @@ describe('outages mid-upload', () => {
     const counter = new FaultProxy(testServer().endpoint, { seed: 1, rates: {} })
     const counterUrl = await counter.start()
     const backend = await startTestBackend({ bucket, s3Endpoint: counterUrl })
+    // Every failed attempt the engine makes (part or control request) logs "…; retry in N ms".
+    const failedWhileDown: string[] = []
+    let down = false
+    let metDowntime!: () => void
+    const met = new Promise<void>((r) => (metDowntime = r))
     try {
       const file = await randomFile(join(tmp.dir, 'backend-restart.mp4'), 50 * MiB)
       const engine = testEngine({
@@ -238,16 +243,37 @@ describe('outages mid-upload', () => {
         concurrency: 2,
         bandwidthLimit: 12 * MiB,
         retry: RETRY,
+        log: (m) => {
+          if (!down || !/retry in \d+ ms/.test(m)) return
+          failedWhileDown.push(m)
+          metDowntime()
+        },
       })
       const [s] = await engine.add([{ path: file }])
       await waitFor(engine, s!.id, (x) => x.partsDone >= 2)
       await backend.restart()
       await waitFor(engine, s!.id, (x) => x.partsDone >= 5)
       await backend.stop()
+      down = true
+      const stopped = performance.now()
       const journaled = await journaledParts(engine)
       const mark = counter.requests.length
-      await new Promise((r) => setTimeout(r, 3000))
+      // Down for 3 s, and until the engine has run into it: parts it holds signed URLs for go
+      // straight to S3, so only its next call to the backend (sign, complete) meets the outage.
+      await Promise.all([
+        new Promise((r) => setTimeout(r, 3000)),
+        Promise.race([
+          met,
+          new Promise((_, j) =>
+            setTimeout(() => j(new Error('the engine never called the stopped backend')), 60_000),
+          ),
+        ]),
+      ])
       await backend.start()
+      down = false
+      const back = performance.now()
+      // The outage was met: at least one attempt failed against the stopped backend.
+      expect(failedWhileDown.length).toBeGreaterThanOrEqual(1)
       await engine.whenIdle()
       const done = engine.get(s!.id)!
       expect(done.error).toBeUndefined()
@@ -256,6 +282,9 @@ describe('outages mid-upload', () => {
       expect(counter.maxPartSends()).toBeLessThanOrEqual(MAX_SENDS)
       expect(await sha256OfObject(client, bucket, done.key!)).toBe(await sha256OfFile(file))
       expect(await openUploads(client, bucket)).toEqual([])
+      measured.push(
+        `backend restart: down ${((back - stopped) / 1000).toFixed(1)} s, ${failedWhileDown.length} failed attempt(s) against it (${failedWhileDown[0]}), done ${((performance.now() - back) / 1000).toFixed(1)} s after it was back`,
+      )
       await engine.close()
     } finally {
       await backend.close()

@@ -11,10 +11,11 @@
  *   connections reset) or blackhole (connections hang, data waits until the link is back).
  *
  * Faults are drawn from a seeded generator keyed by what the request is (operation, object key
- * with any UUID masked, part number, and how many times that same request was seen before), not
- * by arrival order, so a run with the same seed injects the same faults into the same requests
- * whatever the interleaving of parallel parts. (Mostly: which of two parallel requests of one kind
- * counts as "seen before" can still vary.)
+ * without the bucket and with any UUID masked, part number, and how many times that same request
+ * was seen before), not by arrival order, so a run with the same seed injects the same faults
+ * into the same requests whatever the interleaving of parallel parts and the bucket's name.
+ * (Mostly: which of two parallel requests of one kind counts as "seen before" can still vary, and
+ * `ensureEachKind` forces its faults on whichever requests come first.)
  */
 import { createHash } from 'node:crypto'
 import {
@@ -73,6 +74,12 @@ export interface FaultConfig {
   stallMs?: number
   /** Bytes per second of a slow body, both directions (default 2 MiB/s). */
   slowBytesPerSec?: number
+  /**
+   * Share of resets that hit in the middle of the request body, after half of it was forwarded
+   * (default 0.5); the others hit before any byte is forwarded. Requests without a body are always
+   * reset before anything is forwarded.
+   */
+  resetMidBody?: number
   /** Whether a drawn fault may hit this request (default: yes). */
   applies?: (
     r: Pick<FaultRequest, 'method' | 'op' | 'object' | 'partNumber'>,
@@ -181,16 +188,17 @@ export class FaultProxy {
   }
 
   /**
-   * How many times each part reached the proxy, keyed `uploadId#partNumber`. With
-   * `reachedServer`, only the sends the server behind answered (not those the proxy could not
-   * deliver because the server was down).
+   * How many times each part reached the proxy, keyed `uploadId#partNumber`; a file sent as one
+   * PutObject is one part too, keyed `PutObject /bucket/key`. With `reachedServer`, only the sends
+   * the server behind answered (not those the proxy could not deliver because the server was down).
    */
   partSends(opts: { reachedServer?: boolean } = {}): Map<string, number> {
     const m = new Map<string, number>()
     for (const r of this.requests) {
-      if (r.op !== 'UploadPart' || r.partNumber === undefined) continue
+      const part = r.op === 'UploadPart' && r.partNumber !== undefined
+      if (!part && r.op !== 'PutObject') continue
       if (opts.reachedServer && r.fault === 'pass' && r.status === undefined) continue
-      const k = `${r.uploadId}#${r.partNumber}`
+      const k = part ? `${r.uploadId}#${r.partNumber}` : `PutObject ${r.object}`
       m.set(k, (m.get(k) ?? 0) + 1)
     }
     return m
@@ -216,9 +224,11 @@ export class FaultProxy {
     /** A second draw for the fault's details (where a reset hits). */
     detail: number
   } {
-    // Keys a backend made unique with a UUID would make every run draw differently; a backend's
-    // "create" has no key in its URL, its JSON body names the file.
+    // Keys a backend made unique with a UUID, and the per-run test bucket (the first segment of a
+    // path-style S3 URL), would make every run draw differently; a backend's "create" has no key
+    // in its URL, its JSON body names the file.
     let object = info.object.replace(UUID, '{uuid}')
+    if (!info.op.startsWith('backend:')) object = object.replace(/^\/[^/]*/, '')
     const filename = body && /"filename"\s*:\s*"([^"]*)"/.exec(body)?.[1]
     if (filename) object += `#${filename}`
     const sig = `${info.method} ${info.op} ${object} ${info.partNumber ?? ''}`
@@ -299,10 +309,10 @@ export class FaultProxy {
     }
 
     if (fault === 'reset') {
-      // Half the resets hit before any byte is forwarded, half in the middle of the body (the
+      // Some resets hit before any byte is forwarded, the others in the middle of the body (the
       // server sees a client that vanished mid-request).
       const length = Number(req.headers['content-length'] ?? 0)
-      if (detail < 0.5 || length < 2) {
+      if (detail < 1 - (cfg.resetMidBody ?? 0.5) || length < 2) {
         req.socket.resetAndDestroy()
         return
       }
@@ -392,11 +402,16 @@ export class FaultProxy {
         if (seen >= limit) return
         const room = limit - seen
         seen += c.length
-        up.write(c.subarray(0, room))
-        if (seen >= limit) {
+        if (seen < limit) {
+          up.write(c)
+          return
+        }
+        // Only once the half body is on its way: destroyed at once, a request still connecting
+        // would never reach the server, and the "mid-body" reset would be one before the body.
+        up.write(c.subarray(0, room), () => {
           up.destroy()
           req.socket.resetAndDestroy()
-        }
+        })
       })
       return
     }
