@@ -8,7 +8,7 @@ import { createObjectStore, destinationFromEnv, type Destination } from '../dest
 import { UploadEngine } from '../engine/upload-engine'
 import type { UploadSnapshot } from '../engine/types'
 import { isUploadError } from '../errors'
-import { DEFAULT_KEY_TEMPLATE } from '../key-template'
+import { checkKeyTemplate, DEFAULT_KEY_TEMPLATE } from '../key-template'
 import { formatBytes, parseSize } from '../part-plan'
 import { defaultStateDir } from '../paths'
 import type { MediaPort, ObjectStore } from '../ports'
@@ -184,6 +184,8 @@ async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: D
   const sse = values.sse
   if (sse && sse !== 'AES256' && sse !== 'aws:kms')
     throw new UsageError('--sse must be AES256 or aws:kms')
+  const keyTemplate = template(values, 'key-template', 'video')
+  const thumbnailKeyTemplate = template(values, 'thumbnail-key-template', 'thumbnail')
   const media = values['no-media'] ? undefined : await loadMedia(values, io)
   const hookUrl = dest.mode === 'backend' ? dest.hookUrl : undefined
   return new UploadEngine({
@@ -195,8 +197,8 @@ async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: D
     preferredPartSize: size('part-size', values['part-size']),
     bandwidthLimit: size('limit-rate', values['limit-rate']),
     maxFileSize: size('max-file-size', values['max-file-size']),
-    keyTemplate: values['key-template'],
-    thumbnailKeyTemplate: values['thumbnail-key-template'],
+    keyTemplate,
+    thumbnailKeyTemplate,
     objectOptions: {
       acl: acl as 'private' | 'public-read' | undefined,
       sse: sse as 'AES256' | 'aws:kms' | undefined,
@@ -207,6 +209,18 @@ async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: D
       hookUrl && dest.mode === 'backend' ? await hookRunner(hookUrl, dest.headers) : undefined,
     log: io.env.UPREEL_DEBUG ? (m) => io.err(`debug: ${m}`) : undefined,
   })
+}
+
+/** A key template flag, checked: a typo must not become part of every key, nor one key for all. */
+function template(
+  values: Values,
+  name: 'key-template' | 'thumbnail-key-template',
+  kind: 'video' | 'thumbnail',
+): string | undefined {
+  const t = values[name]
+  const problem = t === undefined ? undefined : checkKeyTemplate(t, kind)
+  if (problem) throw new UsageError(`--${name} "${t}": ${problem}`)
+  return t
 }
 
 async function loadMedia(values: Values, io: CliIo): Promise<MediaPort | undefined> {
