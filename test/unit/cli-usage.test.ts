@@ -90,6 +90,22 @@ describe('CLI usage errors (exit 2)', () => {
     expect(token.stderr).toMatch(/UPREEL_BACKEND_TOKEN contains a line break/)
   })
 
+  it('cleanup --server needs --prefix when the key template starts with a variable', async () => {
+    const r = await cli([
+      'cleanup',
+      '--older-than',
+      '7d',
+      '--server',
+      '--bucket',
+      'b',
+      '--key-template',
+      '{date}/{uuid}/{filename}',
+    ])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/cleanup --server needs --prefix: the key template "\{date\}/)
+    expect(r.stderr).toMatch(/other tools' uploads/)
+  })
+
   it('resume without destination flags refuses --hook (each upload keeps its own)', async () => {
     // Refused before the state dir is even read.
     const r = await cli(['resume', '--state-dir', '/nonexistent/state', '--hook', 'http://h'])

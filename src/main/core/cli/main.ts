@@ -12,7 +12,7 @@ import {
   type BackendDestination,
   type Destination,
 } from '../destination'
-import { UploadEngine } from '../engine/upload-engine'
+import { staticPrefix, UploadEngine } from '../engine/upload-engine'
 import type { UploadSnapshot } from '../engine/types'
 import { isUploadError } from '../errors'
 import { FileJournal } from '../journal/file-journal'
@@ -658,6 +658,14 @@ async function cleanup(values: Values, io: CliIo): Promise<number> {
   const older = values['older-than']
   if (!older) throw new UsageError('cleanup needs --older-than (e.g. 7d, 12h)')
   const olderThanMs = parseDuration(older)
+  const template = values['key-template'] ?? DEFAULT_KEY_TEMPLATE
+  if (values.server && values.prefix === undefined && staticPrefix(template) === '') {
+    // An empty prefix lists every multipart upload in the bucket: other tools' too, which no
+    // record here knows, so all of them would be aborted.
+    throw new UsageError(
+      `cleanup --server needs --prefix: the key template "${template}" starts with a variable, so Upreel's uploads share no prefix and cannot be told from other tools' uploads in the bucket (--prefix "" if you do mean every upload in it)`,
+    )
+  }
   const dest = destinationFrom(values, io.env)
   const store = await createObjectStore(dest)
   const engine = await makeEngine({ ...values, 'no-media': true }, io, store, dest)
