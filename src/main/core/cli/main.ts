@@ -30,6 +30,10 @@ export interface CliIo {
   err: (line: string) => void
   /** Live progress redraws only on a terminal. */
   isTTY: boolean
+  /** Raw stderr text, no newline added: the live progress redraw (terminal only). */
+  write?: (text: string) => void
+  /** The terminal's width, read at each redraw (it can be resized). */
+  columns?: () => number | undefined
   env: NodeJS.ProcessEnv
 }
 
@@ -716,6 +720,8 @@ export function main(): void {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
     isTTY: !!process.stderr.isTTY,
+    write: (t) => process.stderr.write(t),
+    columns: () => process.stderr.columns,
     env: process.env,
   }).then((code) => {
     process.exitCode = code
