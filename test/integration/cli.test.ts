@@ -211,6 +211,8 @@ describe('upreel CLI', () => {
     child.kill('SIGINT')
     const out = await child.output
     expect(out.code, out.stderr).toBe(130)
+    // The hint names the command that continues it: no destination flags needed.
+    expect(out.stderr).toContain(`run \`upreel resume --state-dir ${state}\` to continue`)
     const records = await journalRecords(state)
     const record = records.find((r) => r.source.path === file)!
     expect(await openUploads(client, bucket, record.key)).toHaveLength(1)

@@ -520,6 +520,11 @@ async function resumeAll(values: Values, io: CliIo): Promise<number> {
   return unreachable.length ? Math.max(code ?? 0, 1) : (code ?? 0)
 }
 
+/** A word a POSIX shell reads back as itself. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
 /** The uploads one engine drives: one destination's. */
 interface Run {
   dest: Destination
@@ -546,7 +551,7 @@ async function drive(runs: Run[], values: Values, io: CliIo): Promise<number | u
     }
     interrupted = true
     io.err(
-      'upreel: pausing (journal flushed; run `upreel resume` to continue; Ctrl-C again to exit at once)',
+      `upreel: pausing (journal flushed; run \`upreel resume${values['state-dir'] ? ` --state-dir ${shellQuote(values['state-dir'])}` : ''}\` to continue; Ctrl-C again to exit at once)`,
     )
     void current?.close()
   }
