@@ -12,10 +12,12 @@
  * - uploads are addressed by engine ids, history by history ids: never by key, bucket or path.
  *
  * This file is imported by the renderer (types) and the preload (channel names), so it must stay
- * free of Node and Electron imports; engine vocabulary comes in as types only.
+ * free of Node and Electron imports; engine vocabulary comes in as types only (and the key template
+ * check, from the Node-free key-template.ts).
  */
 import { z } from 'zod'
 import type { MediaInfo, UploadErrorInfo, UploadState } from '../main/core/engine/types'
+import { checkKeyTemplate } from '../main/core/key-template'
 
 export type { MediaInfo, UploadErrorInfo, UploadState }
 
@@ -57,6 +59,17 @@ const HttpUrlOrEmpty = z
     }
   }, 'Use a full address starting with http:// or https://')
 
+/** A key template the engine can use (the same check as the CLI's; key-template.ts is Node-free). */
+function keyTemplate(kind: 'video' | 'thumbnail', label: string) {
+  return z
+    .string()
+    .max(512)
+    .superRefine((t, ctx) => {
+      const problem = t === '' && kind === 'thumbnail' ? undefined : checkKeyTemplate(t, kind)
+      if (problem) ctx.addIssue({ code: 'custom', message: `${label}: ${problem}.` })
+    })
+}
+
 const SecretName = z.enum(['secretAccessKey', 'backendToken'])
 export type SecretName = z.infer<typeof SecretName>
 
@@ -84,9 +97,9 @@ export const EditableSettings = z.object({
       hookUrl: HttpUrlOrEmpty.default(''),
     })
     .prefault({}),
-  keyTemplate: z.string().min(1).max(512).default('videos/{uuid}/{filename}'),
+  keyTemplate: keyTemplate('video', 'Key template').default('videos/{uuid}/{filename}'),
   /** '' = `{dir of the video key}/thumbnail.jpg` (the engine's default). */
-  thumbnailKeyTemplate: z.string().max(512).default(''),
+  thumbnailKeyTemplate: keyTemplate('thumbnail', 'Thumbnail key template').default(''),
   /** S3's part size bounds: 5 MiB minimum, 5 GiB maximum (5120 MiB). */
   partSizeMiB: z.number().int().min(5).max(5120).default(16),
   /** Parts in flight across all files. */

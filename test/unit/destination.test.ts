@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { destinationFromEnv } from '../../src/main/core/destination'
+import {
+  connectionOf,
+  createObjectStore,
+  destinationFromEnv,
+  s3SettingsFromEnv,
+} from '../../src/main/core/destination'
 import { appUserDataDir, defaultStateDir } from '../../src/main/core/paths'
 import { parseDuration } from '../../src/main/core/cli/main'
 
@@ -41,6 +46,27 @@ describe('destinationFromEnv', () => {
     ).toMatchObject({ region: 'ap-south-1' })
   })
 
+  it('reads the endpoint and path-style without a bucket variable (the bucket may come from a flag)', () => {
+    expect(s3SettingsFromEnv({ AWS_ENDPOINT_URL_S3: 'http://localhost:9000' })).toEqual({
+      endpoint: 'http://localhost:9000',
+      region: undefined,
+      forcePathStyle: true,
+    })
+    expect(
+      s3SettingsFromEnv({ AWS_ENDPOINT_URL: 'https://r2', AWS_S3_FORCE_PATH_STYLE: 'false' }),
+    ).toMatchObject({ endpoint: 'https://r2', forcePathStyle: false })
+    expect(s3SettingsFromEnv({ S3_FORCE_PATH_STYLE: 'yes', AWS_REGION: 'eu-west-3' })).toEqual({
+      endpoint: undefined,
+      region: 'eu-west-3',
+      forcePathStyle: true,
+    })
+    expect(s3SettingsFromEnv({})).toEqual({
+      endpoint: undefined,
+      region: undefined,
+      forcePathStyle: false,
+    })
+  })
+
   it('selects backend mode with a bearer token and hook', () => {
     expect(
       destinationFromEnv({
@@ -55,6 +81,46 @@ describe('destinationFromEnv', () => {
       headers: { Authorization: 'Bearer t0k' },
       hookUrl: 'https://api.example/process',
     })
+  })
+})
+
+describe('the connection journaled with each upload', () => {
+  it('says where the destination is and never how to sign in to it', async () => {
+    const s3 = {
+      mode: 's3' as const,
+      bucket: 'b',
+      region: 'eu-west-1',
+      endpoint: 'http://minio:9000',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIDSECRETLESS', secretAccessKey: 'sekrit' },
+    }
+    expect(connectionOf(s3)).toEqual({
+      mode: 's3',
+      bucket: 'b',
+      region: 'eu-west-1',
+      endpoint: 'http://minio:9000',
+      forcePathStyle: true,
+    })
+    const backend = {
+      mode: 'backend' as const,
+      url: 'https://api.example/upload',
+      headers: { Authorization: 'Bearer t0k', 'X-Api-Key': 'k3y' },
+      hookUrl: 'https://ops:pw@api.example/process',
+    }
+    expect(connectionOf(backend)).toEqual({
+      mode: 'backend',
+      url: 'https://api.example/upload',
+      hookUrl: 'https://api.example/process',
+    })
+    for (const dest of [s3, backend]) {
+      const store = await createObjectStore(dest)
+      try {
+        expect(store.connection).toEqual(connectionOf(dest))
+        expect(JSON.stringify(store.connection)).not.toMatch(/sekrit|AKID|t0k|k3y|pw@/)
+      } finally {
+        store.destroy?.()
+      }
+    }
   })
 })
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import {
+  checkKeyTemplate,
   DEFAULT_KEY_TEMPLATE,
   DEFAULT_THUMBNAIL_KEY_TEMPLATE,
   renderKey,
   unknownTemplateVariables,
 } from '../../src/main/core/key-template'
+import { EditableSettings } from '../../src/preload/contract'
 import {
   decodeMetadataValue,
   encodeMetadataValue,
@@ -54,7 +56,54 @@ describe('key templates', () => {
 
   it('reports unknown variables and leaves them untouched', () => {
     expect(unknownTemplateVariables('{uuid}/{nope}/{filename}')).toEqual(['nope'])
+    expect(unknownTemplateVariables('{dir}/{key}.jpg')).toEqual(['dir', 'key'])
+    expect(unknownTemplateVariables('{dir}/{key}.jpg', 'thumbnail')).toEqual([])
+    expect(unknownTemplateVariables('{file-name}/{id}/{id}')).toEqual(['file-name', 'id'])
     expect(renderKey('{nope}/{filename}', { filename: 'a' })).toBe('{nope}/a')
+  })
+
+  it('splits the extension like node:path (dot files have none)', () => {
+    const k = (filename: string) => renderKey('{basename}|{ext}', { filename })
+    expect(k('a.tar.gz')).toBe('a.tar|gz')
+    expect(k('noext')).toBe('noext|')
+    expect(k('.hidden')).toBe('.hidden|')
+    expect(k('trailing.')).toBe('trailing|')
+  })
+})
+
+describe('key template check (CLI flags and app settings)', () => {
+  it('accepts the defaults and templates with a per-file variable', () => {
+    expect(checkKeyTemplate(DEFAULT_KEY_TEMPLATE)).toBeUndefined()
+    expect(checkKeyTemplate('{date}/{relativeDir}/{basename}.{ext}')).toBeUndefined()
+    expect(checkKeyTemplate('stories/{uuid}/original.{ext}')).toBeUndefined()
+    expect(checkKeyTemplate(DEFAULT_THUMBNAIL_KEY_TEMPLATE, 'thumbnail')).toBeUndefined()
+    expect(checkKeyTemplate('posters/{key}.jpg', 'thumbnail')).toBeUndefined()
+  })
+
+  it('names unknown variables', () => {
+    expect(checkKeyTemplate('videos/{id}/{filename}')).toMatch(
+      /unknown variable \{id\} \(use \{uuid\}/,
+    )
+    expect(checkKeyTemplate('{id}/{name}')).toMatch(/unknown variables \{id\} \{name\}/)
+    // {dir} is the video key's folder: meaningless while the video key is being made.
+    expect(checkKeyTemplate('{dir}/{filename}')).toMatch(/unknown variable \{dir\}/)
+  })
+
+  it('refuses a template that gives every file the same key', () => {
+    for (const t of ['uploads/', 'uploads/{date}/video.{ext}', '{relativeDir}', '']) {
+      expect(checkKeyTemplate(t), t).toMatch(/every file would get the same key/)
+    }
+    expect(checkKeyTemplate('thumbs/poster.jpg', 'thumbnail')).toMatch(/same key/)
+  })
+
+  it("is the app settings' rule too, with the problem in the message", () => {
+    expect(EditableSettings.parse({}).keyTemplate).toBe(DEFAULT_KEY_TEMPLATE)
+    expect(EditableSettings.parse({ thumbnailKeyTemplate: '' }).thumbnailKeyTemplate).toBe('')
+    const bad = EditableSettings.safeParse({ keyTemplate: 'uploads/{id}' })
+    expect(bad.success).toBe(false)
+    expect(bad.error?.issues[0]?.message).toMatch(/^Key template: unknown variable \{id\}/)
+    const same = EditableSettings.safeParse({ thumbnailKeyTemplate: 'thumbs/poster.jpg' })
+    expect(same.error?.issues[0]?.message).toMatch(/^Thumbnail key template: .*same key/)
   })
 })
 

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { isUploadError } from './errors'
+import type { DestinationConnection } from './journal/types'
 import type { ObjectStore } from './ports'
 import { DirectS3Store, toUploadError } from './s3/direct-store'
 
@@ -30,24 +31,82 @@ export interface BackendDestination {
 
 export type Destination = S3Destination | BackendDestination
 
-/** Where uploads go, built from the destination settings. */
+/**
+ * Where uploads go, built from the destination settings. The store carries the destination's
+ * connection settings (no secrets), which the engine journals with each upload.
+ */
 export async function createObjectStore(dest: Destination): Promise<ObjectStore> {
+  let store: ObjectStore
   if (dest.mode === 's3') {
-    return new DirectS3Store({
+    store = new DirectS3Store({
       bucket: dest.bucket,
       region: dest.region,
       endpoint: dest.endpoint,
       forcePathStyle: dest.forcePathStyle,
       credentials: dest.credentials,
     })
+  } else {
+    const { createCompanionStore } = await import('./backend/companion-store')
+    store = createCompanionStore({ baseUrl: dest.url, headers: dest.headers })
   }
-  const { createCompanionStore } = await import('./backend/companion-store')
-  return createCompanionStore({ baseUrl: dest.url, headers: dest.headers })
+  ;(store as { connection?: DestinationConnection }).connection = connectionOf(dest)
+  return store
+}
+
+/** What the journal keeps of a destination: where it is, never how to sign in to it. */
+export function connectionOf(dest: Destination): DestinationConnection {
+  if (dest.mode === 'backend') {
+    return {
+      mode: 'backend',
+      url: dest.url,
+      hookUrl: dest.hookUrl && withoutUserInfo(dest.hookUrl),
+    }
+  }
+  return {
+    mode: 's3',
+    bucket: dest.bucket,
+    region: dest.region,
+    endpoint: dest.endpoint && withoutUserInfo(dest.endpoint),
+    forcePathStyle: dest.forcePathStyle,
+  }
+}
+
+/** `https://user:pass@host/x` → `https://host/x`: a password in a URL is still a password. */
+function withoutUserInfo(url: string): string {
+  try {
+    const u = new URL(url)
+    if (!u.username && !u.password) return url
+    u.username = ''
+    u.password = ''
+    return u.toString()
+  } catch {
+    return url
+  }
 }
 
 function truthy(v: string | undefined): boolean | undefined {
   if (v === undefined || v === '') return undefined
   return /^(1|true|yes|on)$/i.test(v)
+}
+
+/**
+ * The S3 connection settings the environment gives, whether or not it also names a bucket: a
+ * bucket from a flag or from Settings still goes through AWS_ENDPOINT_URL_S3 (the SDK would read
+ * it anyway, but with virtual-host addressing that S3-compatible servers mostly refuse).
+ * `forcePathStyle` is the explicit variable, or on when an endpoint is set.
+ */
+export function s3SettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  endpoint?: string
+  region?: string
+  forcePathStyle: boolean
+} {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || env.S3_ENDPOINT || undefined
+  return {
+    endpoint,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    // S3-compatible servers (MinIO, Swift, Ceph) mostly need path-style; AWS prefers virtual-host.
+    forcePathStyle: truthy(env.AWS_S3_FORCE_PATH_STYLE || env.S3_FORCE_PATH_STYLE) ?? !!endpoint,
+  }
 }
 
 /**
@@ -67,14 +126,13 @@ export function destinationFromEnv(env: NodeJS.ProcessEnv = process.env): Destin
   }
   const bucket = env.UPREEL_BUCKET || env.AWS_S3_BUCKET || env.S3_BUCKET_NAME || env.S3_BUCKET
   if (!bucket) return undefined
-  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || env.S3_ENDPOINT || undefined
+  const s3 = s3SettingsFromEnv(env)
   return {
     mode: 's3',
     bucket,
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    endpoint,
-    // S3-compatible servers (MinIO, Swift, Ceph) mostly need path-style; AWS prefers virtual-host.
-    forcePathStyle: truthy(env.AWS_S3_FORCE_PATH_STYLE ?? env.S3_FORCE_PATH_STYLE) ?? !!endpoint,
+    region: s3.region ?? 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: s3.forcePathStyle,
   }
 }
 

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
-import { basename, extname } from 'node:path'
+// No Node imports: the app's settings schema (src/preload/contract.ts, bundled into the sandboxed
+// preload) validates templates with checkKeyTemplate below.
 
 /** Default object key layout: one folder per upload so a thumbnail can sit beside the video. */
 export const DEFAULT_KEY_TEMPLATE = 'videos/{uuid}/{filename}'
@@ -17,6 +17,17 @@ const VARIABLES = [
   'key',
 ] as const
 export type KeyVariable = (typeof VARIABLES)[number]
+
+/** Variables of a video key template; {dir} and {key} only mean something for the thumbnail. */
+const VIDEO_VARIABLES: readonly string[] = VARIABLES.filter((v) => v !== 'dir' && v !== 'key')
+/**
+ * A template needs one variable that differs from file to file, or every file gets the same key
+ * and each upload overwrites the last. ({ext}, {date}, {relativeDir} are shared by many files.)
+ */
+const PER_FILE: Record<'video' | 'thumbnail', readonly string[]> = {
+  video: ['uuid', 'filename', 'basename'],
+  thumbnail: ['uuid', 'filename', 'basename', 'dir', 'key'],
+}
 
 export interface KeyContext {
   filename: string
@@ -36,9 +47,9 @@ export function renderKey(template: string, ctx: KeyContext): string {
   const ext = extname(ctx.filename)
   const key = ctx.key ?? ''
   const values: Record<KeyVariable, string> = {
-    uuid: ctx.uuid ?? randomUUID(),
+    uuid: ctx.uuid ?? globalThis.crypto.randomUUID(),
     filename: ctx.filename,
-    basename: basename(ctx.filename, ext),
+    basename: ext ? ctx.filename.slice(0, -ext.length) : ctx.filename,
     ext: ext.replace(/^\./, ''),
     date: (ctx.now ?? new Date()).toISOString().slice(0, 10),
     relativeDir: (ctx.relativeDir ?? '').replace(/\\/g, '/'),
@@ -55,9 +66,41 @@ export function renderKey(template: string, ctx: KeyContext): string {
     .join('/')
 }
 
-/** Unknown {variables} in a template, for settings validation. */
-export function unknownTemplateVariables(template: string): string[] {
-  return [...template.matchAll(/\{(\w+)\}/g)]
+/** node:path's extname for a file name: `.mp4`, '' for `clip` or `.hidden`. */
+function extname(filename: string): string {
+  const i = filename.lastIndexOf('.')
+  return i > 0 && filename !== '..' ? filename.slice(i) : ''
+}
+
+/** Unknown {variables} in a template ({dir} and {key} are known only in thumbnail templates). */
+export function unknownTemplateVariables(
+  template: string,
+  kind: 'video' | 'thumbnail' = 'video',
+): string[] {
+  const known = kind === 'video' ? VIDEO_VARIABLES : (VARIABLES as readonly string[])
+  const unknown = [...template.matchAll(/\{([^{}]*)\}/g)]
     .map((m) => m[1]!)
-    .filter((v) => !(VARIABLES as readonly string[]).includes(v))
+    .filter((v) => !known.includes(v))
+  return [...new Set(unknown)]
+}
+
+/**
+ * Why a key template cannot be used, in plain words, or undefined when it can. The one check the
+ * CLI (usage error) and the app's settings schema both apply: an unknown variable would stay in
+ * the key literally, and a template with no per-file variable gives every file the same key.
+ */
+export function checkKeyTemplate(
+  template: string,
+  kind: 'video' | 'thumbnail' = 'video',
+): string | undefined {
+  const unknown = unknownTemplateVariables(template, kind)
+  if (unknown.length) {
+    const known = (kind === 'video' ? VIDEO_VARIABLES : VARIABLES).map((v) => `{${v}}`).join(' ')
+    return `unknown variable${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => `{${v}}`).join(' ')} (use ${known})`
+  }
+  const used = new Set([...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!))
+  if (!PER_FILE[kind].some((v) => used.has(v))) {
+    return `it must contain ${PER_FILE[kind].map((v) => `{${v}}`).join(' or ')}, or every file would get the same key and overwrite the one before`
+  }
+  return undefined
 }

@@ -3,7 +3,7 @@
  * implementations (tus-js-client's options/node split). Nothing here may import Electron.
  */
 
-import type { ObjectOptions } from './journal/types'
+import type { DestinationConnection, ObjectOptions } from './journal/types'
 
 /** The ObjectStore addresses an upload by the key the store created it under and its uploadId. */
 export interface MultipartTarget {
@@ -78,6 +78,8 @@ export interface ObjectStore {
   readonly destinationId: string
   /** Human-readable destination ("s3://bucket" or the backend URL). */
   readonly label: string
+  /** Journaled with each upload so another process can reach it again (no secrets). */
+  readonly connection?: DestinationConnection
   /** Content-MD5 is checked by the server on every PUT part this store signs. */
   createMultipart(input: CreateMultipartInput, signal?: AbortSignal): Promise<CreatedMultipart>
   /** Signs one part PUT at send time. */

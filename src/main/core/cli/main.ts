@@ -4,11 +4,20 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { resolve } from 'node:path'
-import { createObjectStore, destinationFromEnv, type Destination } from '../destination'
-import { UploadEngine } from '../engine/upload-engine'
+import {
+  connectionOf,
+  createObjectStore,
+  destinationFromEnv,
+  s3SettingsFromEnv,
+  type BackendDestination,
+  type Destination,
+} from '../destination'
+import { staticPrefix, UploadEngine } from '../engine/upload-engine'
 import type { UploadSnapshot } from '../engine/types'
 import { isUploadError } from '../errors'
-import { DEFAULT_KEY_TEMPLATE } from '../key-template'
+import { FileJournal } from '../journal/file-journal'
+import type { JournalRecord } from '../journal/types'
+import { checkKeyTemplate, DEFAULT_KEY_TEMPLATE } from '../key-template'
 import { formatBytes, parseSize } from '../part-plan'
 import { defaultStateDir } from '../paths'
 import type { MediaPort, ObjectStore } from '../ports'
@@ -21,6 +30,10 @@ export interface CliIo {
   err: (line: string) => void
   /** Live progress redraws only on a terminal. */
   isTTY: boolean
+  /** Raw stderr text, no newline added: the live progress redraw (terminal only). */
+  write?: (text: string) => void
+  /** The terminal's width, read at each redraw (it can be resized). */
+  columns?: () => number | undefined
   env: NodeJS.ProcessEnv
 }
 
@@ -35,14 +48,15 @@ const USAGE = `Usage:
   upreel probe <file> [--json]
   upreel thumbnail <file> --out F [--at SECONDS]
 
-Destination (upload, resume, abort, cleanup):
+Destination (upload, cleanup; resume and abort use each upload's own unless one is given):
   --bucket B            S3 bucket (or AWS_S3_BUCKET / S3_BUCKET_NAME / UPREEL_BUCKET)
   --endpoint URL        S3-compatible endpoint (or AWS_ENDPOINT_URL_S3)
   --region R            (or AWS_REGION; default us-east-1)
   --path-style          path-style addressing (default on when an endpoint is set)
   --backend URL         sign through a Companion-compatible backend instead of S3 keys
   --header 'N: v'       extra header for the backend (repeatable), e.g. Authorization
-  --hook URL            POST a processing request after each completed upload
+                        (or UPREEL_BACKEND_TOKEN)
+  --hook URL            POST a processing request after each completed upload (backend only)
 Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the shared AWS files.
 
 Upload options:
@@ -134,35 +148,129 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 // ------------------------------------------------------------------ destination
 
+/** Flags that name a destination. Without any, resume and abort use each record's own. */
+function destinationFlagged(values: Values): boolean {
+  return [values.bucket, values.backend, values.endpoint, values.region, values['path-style']].some(
+    (v) => v !== undefined,
+  )
+}
+
 function destinationFrom(values: Values, env: NodeJS.ProcessEnv): Destination {
   if (values.backend && values.bucket) throw new UsageError('use either --bucket or --backend')
-  if (values.backend) {
-    const headers: Record<string, string> = {}
-    for (const h of values.header ?? []) {
-      const i = h.indexOf(':')
-      if (i <= 0) throw new UsageError(`--header must look like 'Name: value', got '${h}'`)
-      headers[h.slice(0, i).trim()] = h.slice(i + 1).trim()
-    }
-    return { mode: 'backend', url: values.backend, headers, hookUrl: values.hook }
+  const s3Flag = (['endpoint', 'region', 'path-style'] as const).find(
+    (f) => values[f] !== undefined,
+  )
+  if (values.backend && s3Flag) {
+    throw new UsageError(
+      `--${s3Flag} is for --bucket (direct S3); with --backend the upload server decides where files go`,
+    )
   }
   const fromEnv = destinationFromEnv(env)
-  const envS3 = fromEnv?.mode === 's3' ? fromEnv : undefined
-  const bucket = values.bucket ?? envS3?.bucket
+  if (values.backend) return backendDestination(values.backend, values.hook, values, env)
+  if (!values.bucket && !s3Flag && fromEnv?.mode === 'backend') {
+    return backendDestination(fromEnv.url, values.hook ?? fromEnv.hookUrl, values, env)
+  }
+  const bucket = values.bucket ?? (fromEnv?.mode === 's3' ? fromEnv.bucket : undefined)
   if (!bucket) {
-    if (fromEnv?.mode === 'backend') return fromEnv
     throw new UsageError('no destination: pass --bucket B (or --backend URL), or set AWS_S3_BUCKET')
   }
-  const endpoint = values.endpoint ?? envS3?.endpoint
+  const backendOnly = values.hook !== undefined ? '--hook' : values.header ? '--header' : undefined
+  if (backendOnly) {
+    throw new UsageError(
+      `${backendOnly} goes with --backend: uploads to a bucket${values.bucket ? '' : ' (from the environment)'} are signed with your S3 keys, and there is no upload server to send it to`,
+    )
+  }
+  // The endpoint and path-style variables apply to a bucket from --bucket too.
+  const envS3 = s3SettingsFromEnv(env)
+  const endpoint = values.endpoint ?? envS3.endpoint
   return {
     mode: 's3',
     bucket,
     endpoint,
-    region: values.region ?? envS3?.region ?? 'us-east-1',
-    forcePathStyle: values['path-style'] ?? (values.endpoint ? true : envS3?.forcePathStyle),
+    region: values.region ?? envS3.region ?? 'us-east-1',
+    forcePathStyle: values['path-style'] || (values.endpoint ? true : envS3.forcePathStyle),
   }
 }
 
-async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: Destination) {
+function backendDestination(
+  url: string,
+  hookUrl: string | undefined,
+  values: Values,
+  env: NodeJS.ProcessEnv,
+): BackendDestination {
+  return { mode: 'backend', url, headers: backendHeaders(url, values, env), hookUrl }
+}
+
+/**
+ * Headers for a backend: UPREEL_BACKEND_TOKEN as a bearer token, then each --header (a --header
+ * with the same name wins). The token is sent only to UPREEL_BACKEND_URL when that is set, never
+ * to another server a record or --backend names.
+ */
+function backendHeaders(url: string, values: Values, env: NodeJS.ProcessEnv) {
+  const headers: Record<string, string> = {}
+  const token = env.UPREEL_BACKEND_TOKEN
+  if (token && (!env.UPREEL_BACKEND_URL || sameBase(env.UPREEL_BACKEND_URL, url))) {
+    const bad = headerValueProblem(token)
+    if (bad) throw new UsageError(`UPREEL_BACKEND_TOKEN ${bad}`)
+    headers.Authorization = `Bearer ${token}`
+  }
+  for (const [name, value] of parseHeaders(values)) {
+    for (const k of Object.keys(headers)) {
+      if (k.toLowerCase() === name.toLowerCase()) delete headers[k]
+    }
+    headers[name] = value
+  }
+  return headers
+}
+
+/** RFC 9110 token characters: what a header name may be made of. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/** `--header 'Name: value'`, checked here so a typo is a usage error, not a failed request later. */
+function parseHeaders(values: Values): [string, string][] {
+  return (values.header ?? []).map((h) => {
+    const i = h.indexOf(':')
+    // The value is not echoed: it is usually a token.
+    if (i <= 0) throw new UsageError(`--header must look like 'Name: value' (no ':' found)`)
+    const name = h.slice(0, i).trim()
+    const value = h.slice(i + 1).trim()
+    if (!HEADER_NAME.test(name)) {
+      throw new UsageError(
+        `--header name "${name}" is not a header name (letters, digits and !#$%&'*+-.^_\`|~ only)`,
+      )
+    }
+    const bad = headerValueProblem(value)
+    if (bad) throw new UsageError(`--header ${name}: the value ${bad}`)
+    return [name, value]
+  })
+}
+
+/** HTTP carries header values as Latin-1 bytes, one line each. */
+function headerValueProblem(value: string): string | undefined {
+  const codes = [...value].map((c) => c.codePointAt(0)!)
+  if (codes.some((c) => c === 0 || c === 10 || c === 13)) {
+    return 'contains a line break (or NUL), which a header cannot carry'
+  }
+  if (codes.some((c) => c > 0xff)) {
+    return 'has characters outside Latin-1, which a header cannot carry (encode it first)'
+  }
+  return undefined
+}
+
+function sameBase(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      const x = new URL(u)
+      return `${x.origin}${x.pathname}`.replace(/\/+$/, '')
+    } catch {
+      return u.replace(/\/+$/, '')
+    }
+  }
+  return norm(a) === norm(b)
+}
+
+/** The engine options the flags give, checked: a typo is a usage error before anything runs. */
+function engineOptions(values: Values) {
   const num = (name: 'concurrency', v: string | undefined) => {
     if (v === undefined) return undefined
     const n = Number(v)
@@ -184,36 +292,55 @@ async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: D
   const sse = values.sse
   if (sse && sse !== 'AES256' && sse !== 'aws:kms')
     throw new UsageError('--sse must be AES256 or aws:kms')
-  const media = values['no-media'] ? undefined : await loadMedia(values, io)
-  const hookUrl = dest.mode === 'backend' ? dest.hookUrl : undefined
-  return new UploadEngine({
-    store,
-    stateDir: resolve(values['state-dir'] ?? defaultStateDir(io.env)),
-    media,
+  return {
     requireVideo: !values['all-files'],
     concurrency: num('concurrency', values.concurrency),
     preferredPartSize: size('part-size', values['part-size']),
     bandwidthLimit: size('limit-rate', values['limit-rate']),
     maxFileSize: size('max-file-size', values['max-file-size']),
-    keyTemplate: values['key-template'],
-    thumbnailKeyTemplate: values['thumbnail-key-template'],
+    keyTemplate: template(values, 'key-template', 'video'),
+    thumbnailKeyTemplate: template(values, 'thumbnail-key-template', 'thumbnail'),
     objectOptions: {
       acl: acl as 'private' | 'public-read' | undefined,
       sse: sse as 'AES256' | 'aws:kms' | undefined,
       kmsKeyId: values['kms-key-id'],
       storageClass: values['storage-class'],
     },
+  }
+}
+
+async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: Destination) {
+  const options = engineOptions(values)
+  const media = values['no-media'] ? undefined : await loadMedia(values, io)
+  const hookUrl = dest.mode === 'backend' ? dest.hookUrl : undefined
+  return new UploadEngine({
+    ...options,
+    store,
+    stateDir: stateDir(values, io.env),
+    media,
     afterComplete:
       hookUrl && dest.mode === 'backend' ? await hookRunner(hookUrl, dest.headers) : undefined,
     log: io.env.UPREEL_DEBUG ? (m) => io.err(`debug: ${m}`) : undefined,
   })
 }
 
+/** A key template flag, checked: a typo must not become part of every key, nor one key for all. */
+function template(
+  values: Values,
+  name: 'key-template' | 'thumbnail-key-template',
+  kind: 'video' | 'thumbnail',
+): string | undefined {
+  const t = values[name]
+  const problem = t === undefined ? undefined : checkKeyTemplate(t, kind)
+  if (problem) throw new UsageError(`--${name} "${t}": ${problem}`)
+  return t
+}
+
 async function loadMedia(values: Values, io: CliIo): Promise<MediaPort | undefined> {
   try {
     const media = await import('../media/index')
     return media.createMediaPort({
-      cacheDir: resolve(values['state-dir'] ?? defaultStateDir(io.env), 'media-cache'),
+      cacheDir: resolve(stateDir(values, io.env), 'media-cache'),
     })
   } catch (e) {
     io.err(`upreel: probing and thumbnails are off: ${(e as Error).message}`)
@@ -240,6 +367,105 @@ async function hookRunner(hookUrl: string, headers: Record<string, string> | und
   }
 }
 
+// ------------------------------------------------------------------ interrupted uploads
+
+function stateDir(values: Values, env: NodeJS.ProcessEnv): string {
+  return resolve(values['state-dir'] ?? defaultStateDir(env))
+}
+
+interface Target {
+  dest: Destination
+  store: ObjectStore
+  ids: string[]
+}
+
+interface LeftOut {
+  record: JournalRecord
+  reason: string
+}
+
+/**
+ * Which store reaches each interrupted record. With destination flags: that destination, and the
+ * records started to another one are `elsewhere`. Without: the connection journaled with each
+ * record (credentials still from the AWS chain, backend headers from --header and
+ * UPREEL_BACKEND_TOKEN); a record journaled before connections were falls back to the
+ * environment's destination, and is `unreachable` when that is not the one it was started to.
+ */
+async function groupByDestination(
+  records: JournalRecord[],
+  given: Destination | undefined,
+  values: Values,
+  io: CliIo,
+): Promise<{ targets: Target[]; elsewhere: LeftOut[]; unreachable: LeftOut[] }> {
+  const stores = new Map<string, { dest: Destination; store: ObjectStore }>()
+  const targets = new Map<ObjectStore, Target>()
+  const elsewhere: LeftOut[] = []
+  const unreachable: LeftOut[] = []
+  for (const record of records) {
+    const dest = given ?? recordDestination(record, values, io.env)
+    if (!dest) {
+      unreachable.push({
+        record,
+        reason: `it was started to ${record.destination.label} by a version of Upreel that did not record how to reach it; pass that destination (--bucket, --endpoint, or --backend)`,
+      })
+      continue
+    }
+    const key = JSON.stringify(connectionOf(dest))
+    let entry = stores.get(key)
+    if (!entry) {
+      entry = { dest, store: await createObjectStore(dest) }
+      stores.set(key, entry)
+    }
+    if (entry.store.destinationId !== record.destination.id) {
+      ;(given ? elsewhere : unreachable).push({
+        record,
+        reason: `it was started to ${record.destination.label}, not ${entry.store.label}`,
+      })
+      continue
+    }
+    const t = targets.get(entry.store) ?? { ...entry, ids: [] }
+    t.ids.push(record.id)
+    targets.set(entry.store, t)
+  }
+  for (const { store } of stores.values()) if (!targets.has(store)) store.destroy?.()
+  return { targets: [...targets.values()], elsewhere, unreachable }
+}
+
+/** The destination resume and abort were given by flags, or undefined: each record's own. */
+function givenDestination(values: Values, env: NodeJS.ProcessEnv): Destination | undefined {
+  if (destinationFlagged(values)) return destinationFrom(values, env)
+  if (values.hook !== undefined) {
+    throw new UsageError(
+      '--hook goes with --backend; without destination flags each upload keeps the hook it was started with',
+    )
+  }
+  return undefined
+}
+
+/** The destination a record was started to, from its journaled connection (or the environment). */
+function recordDestination(
+  record: JournalRecord,
+  values: Values,
+  env: NodeJS.ProcessEnv,
+): Destination | undefined {
+  const c = record.destination.connection
+  if (c?.mode === 's3') {
+    return {
+      mode: 's3',
+      bucket: c.bucket,
+      region: c.region,
+      endpoint: c.endpoint,
+      forcePathStyle: c.forcePathStyle,
+    }
+  }
+  if (c?.mode === 'backend') return backendDestination(c.url, c.hookUrl, values, env)
+  const fromEnv = destinationFromEnv(env)
+  if (fromEnv?.mode === 'backend') {
+    return backendDestination(fromEnv.url, fromEnv.hookUrl, values, env)
+  }
+  return fromEnv
+}
+
 // ------------------------------------------------------------------ commands
 
 async function upload(paths: string[], values: Values, io: CliIo): Promise<number> {
@@ -259,45 +485,65 @@ async function upload(paths: string[], values: Values, io: CliIo): Promise<numbe
     store.destroy?.()
     return 1
   }
-  await engine.add(scan.files)
-  return drive(engine, store, values, io)
+  const code = await drive(
+    [{ dest, store, engine, begin: async (e) => (await e.add(scan.files)).length > 0 }],
+    values,
+    io,
+  )
+  return code ?? 1
 }
 
 async function resumeAll(values: Values, io: CliIo): Promise<number> {
-  const dest = destinationFrom(values, io.env)
-  const store = await createObjectStore(dest)
-  const engine = await makeEngine(values, io, store, dest)
-  const pending = await engine.interrupted()
-  const mine = pending.filter((p) => p.destinationLabel === store.label)
-  for (const p of pending) {
-    if (p.destinationLabel !== store.label) {
-      io.err(`not resuming ${p.path}: it was started to ${p.destinationLabel}, not ${store.label}`)
-    } else if (p.lockedBy) {
-      io.err(`not resuming ${p.path}: another Upreel process (pid ${p.lockedBy}) is uploading it`)
-    }
+  engineOptions(values)
+  const given = givenDestination(values, io.env)
+  const journal = new FileJournal(stateDir(values, io.env))
+  const records: JournalRecord[] = []
+  for (const r of await journal.list()) {
+    const pid = await journal.lockedBy(r.id)
+    if (pid)
+      io.err(`not resuming ${r.source.path}: another Upreel process (pid ${pid}) is uploading it`)
+    else records.push(r)
   }
-  await engine.resumeInterrupted(mine.filter((p) => !p.lockedBy).map((p) => p.id))
-  if (engine.list().length === 0) {
-    io.err('upreel: nothing to resume')
-    await engine.close()
-    store.destroy?.()
-    return 0
-  }
-  return drive(engine, store, values, io)
+  const { targets, elsewhere, unreachable } = await groupByDestination(records, given, values, io)
+  for (const x of elsewhere) io.err(`not resuming ${x.record.source.path}: ${x.reason}`)
+  for (const x of unreachable) io.err(`upreel: cannot resume ${x.record.source.path}: ${x.reason}`)
+  const code = await drive(
+    targets.map((t) => ({
+      ...t,
+      begin: async (e: UploadEngine) => (await e.resumeInterrupted(t.ids)).length > 0,
+    })),
+    values,
+    io,
+  )
+  if (code === undefined) io.err('upreel: nothing to resume')
+  // An upload left behind because its destination is unknown here is not a success.
+  return unreachable.length ? Math.max(code ?? 0, 1) : (code ?? 0)
 }
 
-/** Runs the engine until idle, printing progress; SIGINT pauses cleanly, a second one exits. */
-async function drive(
-  engine: UploadEngine,
-  store: ObjectStore,
-  values: Values,
-  io: CliIo,
-): Promise<number> {
+/** A word a POSIX shell reads back as itself. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/** The uploads one engine drives: one destination's. */
+interface Run {
+  dest: Destination
+  store: ObjectStore
+  /** Made by the caller when its options had to be checked before anything else. */
+  engine?: UploadEngine
+  /** Queues the files on the engine; false when nothing was left to queue. */
+  begin: (engine: UploadEngine) => Promise<boolean>
+}
+
+/**
+ * Runs each destination's engine until idle, one after the other (so --concurrency and
+ * --limit-rate hold for the whole run), printing progress; SIGINT pauses cleanly, a second one
+ * exits. Undefined when nothing was queued.
+ */
+async function drive(runs: Run[], values: Values, io: CliIo): Promise<number | undefined> {
   const printer = new ProgressPrinter(io, !!values.json)
-  engine.on('changed', (s) => printer.changed(s))
-  engine.on('completed', (s) => printer.completed(s))
-  engine.on('failed', (s) => printer.failed(s))
   let interrupted = false
+  let current: UploadEngine | undefined
   const onSigint = () => {
     if (interrupted) {
       io.err('upreel: exiting now')
@@ -305,20 +551,38 @@ async function drive(
     }
     interrupted = true
     io.err(
-      'upreel: pausing (journal flushed; run `upreel resume` to continue; Ctrl-C again to exit at once)',
+      `upreel: pausing (journal flushed; run \`upreel resume${values['state-dir'] ? ` --state-dir ${shellQuote(values['state-dir'])}` : ''}\` to continue; Ctrl-C again to exit at once)`,
     )
-    void engine.close()
+    void current?.close()
   }
   process.on('SIGINT', onSigint)
+  const all: UploadSnapshot[] = []
   try {
-    await engine.whenIdle()
-    await engine.close()
+    for (const run of runs) {
+      if (interrupted) break
+      const engine = run.engine ?? (await makeEngine(values, io, run.store, run.dest))
+      current = engine
+      engine.on('changed', (s) => printer.changed(s))
+      engine.on('completed', (s) => printer.completed(s))
+      engine.on('failed', (s) => printer.failed(s))
+      if (run.dest.mode === 'backend' && Object.keys(run.dest.headers ?? {}).length === 0) {
+        io.err(
+          `upreel: no sign-in for ${run.store.label}; if it refuses, pass --header 'Authorization: Bearer …' or set UPREEL_BACKEND_TOKEN`,
+        )
+      }
+      try {
+        if (!interrupted && (await run.begin(engine))) await engine.whenIdle()
+        await engine.close()
+      } finally {
+        all.push(...engine.list())
+      }
+    }
   } finally {
     process.off('SIGINT', onSigint)
     printer.stop()
-    store.destroy?.()
+    for (const run of runs) run.store.destroy?.()
   }
-  const all = engine.list()
+  if (all.length === 0 && !interrupted) return undefined
   const failed = all.filter((s) => s.state === 'failed')
   const done = all.filter((s) => s.state === 'done')
   if (values.json) {
@@ -341,7 +605,7 @@ async function list(values: Values, io: CliIo): Promise<number> {
   // Listing needs no destination: records carry their own.
   const engine = new UploadEngine({
     store: { destinationId: '', label: '' } as ObjectStore,
-    stateDir: resolve(values['state-dir'] ?? defaultStateDir(io.env)),
+    stateDir: stateDir(values, io.env),
   })
   const pending = await engine.interrupted()
   for (const p of pending) {
@@ -360,40 +624,57 @@ async function list(values: Values, io: CliIo): Promise<number> {
 
 async function abort(ids: string[], values: Values, io: CliIo): Promise<number> {
   if (!values.all && ids.length === 0) throw new UsageError('abort needs an id or --all')
-  const dest = destinationFrom(values, io.env)
-  const store = await createObjectStore(dest)
-  const engine = await makeEngine({ ...values, 'no-media': true }, io, store, dest)
+  engineOptions(values)
+  const given = givenDestination(values, io.env)
+  const records = (await new FileJournal(stateDir(values, io.env)).list()).filter(
+    (r) => values.all || ids.includes(r.id),
+  )
+  const missing = ids.filter((id) => !records.some((r) => r.id === id))
+  for (const id of missing) io.err(`upreel: no interrupted upload ${id}`)
+  const { targets, elsewhere, unreachable } = await groupByDestination(records, given, values, io)
+  let failures = 0
+  for (const x of [...elsewhere, ...unreachable]) {
+    failures++
+    io.err(`upreel: could not abort ${x.record.id}: ${x.reason}`)
+  }
   try {
-    const pending = await engine.interrupted()
-    const chosen = values.all ? pending : pending.filter((p) => ids.includes(p.id))
-    for (const id of ids) {
-      if (!pending.some((p) => p.id === id)) io.err(`upreel: no interrupted upload ${id}`)
-    }
-    let failures = 0
-    for (const p of chosen) {
+    for (const t of targets) {
+      const engine = await makeEngine({ ...values, 'no-media': true }, io, t.store, t.dest)
       try {
-        await engine.abortInterrupted(p.id)
-        io.out(
-          values.json
-            ? JSON.stringify({ type: 'aborted', id: p.id, path: p.path })
-            : `aborted ${p.id} ${p.path}`,
-        )
-      } catch (e) {
-        failures++
-        io.err(`upreel: could not abort ${p.id}: ${(e as Error).message}`)
+        for (const id of t.ids) {
+          const path = records.find((r) => r.id === id)!.source.path
+          try {
+            await engine.abortInterrupted(id)
+            io.out(
+              values.json ? JSON.stringify({ type: 'aborted', id, path }) : `aborted ${id} ${path}`,
+            )
+          } catch (e) {
+            failures++
+            io.err(`upreel: could not abort ${id}: ${(e as Error).message}`)
+          }
+        }
+      } finally {
+        await engine.close()
       }
     }
-    return failures || chosen.length < ids.length ? 1 : 0
   } finally {
-    await engine.close()
-    store.destroy?.()
+    for (const t of targets) t.store.destroy?.()
   }
+  return failures || missing.length ? 1 : 0
 }
 
 async function cleanup(values: Values, io: CliIo): Promise<number> {
   const older = values['older-than']
   if (!older) throw new UsageError('cleanup needs --older-than (e.g. 7d, 12h)')
   const olderThanMs = parseDuration(older)
+  const template = values['key-template'] ?? DEFAULT_KEY_TEMPLATE
+  if (values.server && values.prefix === undefined && staticPrefix(template) === '') {
+    // An empty prefix lists every multipart upload in the bucket: other tools' too, which no
+    // record here knows, so all of them would be aborted.
+    throw new UsageError(
+      `cleanup --server needs --prefix: the key template "${template}" starts with a variable, so Upreel's uploads share no prefix and cannot be told from other tools' uploads in the bucket (--prefix "" if you do mean every upload in it)`,
+    )
+  }
   const dest = destinationFrom(values, io.env)
   const store = await createObjectStore(dest)
   const engine = await makeEngine({ ...values, 'no-media': true }, io, store, dest)
@@ -444,6 +725,8 @@ export function main(): void {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
     isTTY: !!process.stderr.isTTY,
+    write: (t) => process.stderr.write(t),
+    columns: () => process.stderr.columns,
     env: process.env,
   }).then((code) => {
     process.exitCode = code

@@ -602,7 +602,11 @@ export class FileUpload {
       id: this.id,
       source: { path: this.path, size: stat.size, mtimeMs: stat.mtimeMs, fingerprint },
       relativeDir: this.relativeDir,
-      destination: { id: ctx.store.destinationId, label: ctx.store.label },
+      destination: {
+        id: ctx.store.destinationId,
+        label: ctx.store.label,
+        connection: ctx.store.connection,
+      },
       bucket: '',
       key,
       partSize: plan.partSize,

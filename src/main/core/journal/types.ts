@@ -17,6 +17,15 @@ export interface ObjectOptions {
   storageClass?: string
 }
 
+/**
+ * How to reach an upload's destination again (`upreel resume` with no destination flags): the
+ * connection settings only. Never credentials, tokens or header values: those come from the
+ * environment (AWS chain, UPREEL_BACKEND_TOKEN) or flags of the process that resumes.
+ */
+export type DestinationConnection =
+  | { mode: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle?: boolean }
+  | { mode: 'backend'; url: string; hookUrl?: string }
+
 /** Everything needed to resume an upload in another process, after a crash or a reboot. */
 export interface JournalRecord {
   v: 1
@@ -29,7 +38,8 @@ export interface JournalRecord {
     fingerprint: string
   }
   relativeDir: string
-  destination: { id: string; label: string }
+  /** `connection` is absent in records written before it was journaled. */
+  destination: { id: string; label: string; connection?: DestinationConnection }
   bucket: string
   /** The key as created (a backend may have chosen it). */
   key: string
