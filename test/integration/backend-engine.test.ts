@@ -221,6 +221,10 @@ describe('engine in backend mode (reference backend + CompanionStore)', () => {
     expect(done.error).toBeUndefined()
     expect(done.notice).toBeUndefined()
     expect(done.thumbnailKey).toBe(done.key!.replace(/[^/]+$/, 'thumbnail.jpg'))
+    // The probe results travel through the backend into the video's metadata.
+    const video = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: done.key! }))
+    expect(video.Metadata).toMatchObject({ width: '320', height: '240', codec: 'h264' })
+    expect(Number(video.Metadata!.duration)).toBeCloseTo(4, 1)
     const head = await client.send(
       new HeadObjectCommand({ Bucket: bucket, Key: done.thumbnailKey! }),
     )

@@ -1,5 +1,5 @@
 /** `upreel probe` and `upreel thumbnail` as the dispatcher will call them, on real files. */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +12,8 @@ import {
   referenceFrame,
   type MediaFixtures,
 } from '../support/media-fixtures'
+import { jsonLines, spawnCli } from '../support/cli'
+import { testServer } from '../support/s3'
 
 let fx: MediaFixtures
 let dir: string
@@ -84,5 +86,33 @@ describe('upreel thumbnail', () => {
     const a = io()
     expect(await runThumbnail([fx.audioOnly, '--out', join(dir, 'y.jpg')], a.io)).toBe(1)
     expect(a.err.join('')).toMatch(/audio/)
+  })
+})
+
+describe('upreel upload judges what it is given', () => {
+  it("refuses a lone non-video with the probe's reason, before touching the destination", async () => {
+    const notes = join(dir, 'notes.txt')
+    await writeFile(notes, 'Shot list\n')
+    const run = await spawnCli([
+      'upload',
+      notes,
+      '--bucket',
+      'never-created',
+      '--endpoint',
+      testServer().endpoint,
+      '--state-dir',
+      join(dir, 'state-refuse'),
+      '--json',
+    ]).output
+    expect(run.code, run.stderr).toBe(1)
+    expect(jsonLines(run.stdout)).toEqual([
+      {
+        type: 'refused',
+        path: notes,
+        reason:
+          'This file is not a video, or not in a video format Upreel can read (use --all-files to include it)',
+      },
+    ])
+    expect(run.stderr).toMatch(/nothing to upload/)
   })
 })

@@ -3,10 +3,20 @@
  * ffmpeg does not exist: it can only answer from the cache.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { appendFile, copyFile, mkdtemp, readdir, rm, utimes } from 'node:fs/promises'
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  mkdtemp,
+  readdir,
+  rm,
+  utimes,
+  writeFile,
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resolveMediaTools } from '../../src/main/core/media/ffmpeg-path'
 import { createMediaPort } from '../../src/main/core/media/media-port'
 import type { MediaPort } from '../../src/main/core/ports'
 import { mediaFixtures, probeImage, type MediaFixtures } from '../support/media-fixtures'
@@ -125,7 +135,7 @@ describe('createMediaPort', () => {
   })
 
   it.skipIf(!existsSync(`/proc/${process.pid}/task`))(
-    'runs one ffmpeg at a time by default, and as many as asked otherwise',
+    'runs one probe and one thumbnail at a time by default, and as many as asked otherwise',
     async () => {
       const files = [fx.clip, fx.rotated, fx.blackStart, fx.unicodeName]
       const run = async (concurrency: number | undefined, cacheDir: string) => {
@@ -143,6 +153,37 @@ describe('createMediaPort', () => {
       const two = await watchMediaChildren(run(2, 'cache-f2'))
       expect(two.max).toBe(2)
     },
+  )
+
+  it.skipIf(process.platform === 'win32')(
+    "never makes the next video's probe wait behind a long thumbnail",
+    async () => {
+      // An "ffmpeg" that knows its version and then takes as long as a 2-hour file decoded from
+      // the start: it only ends when killed. Probes use the real ffprobe.
+      const slow = join(dir, 'slow-ffmpeg')
+      await writeFile(
+        slow,
+        '#!/bin/sh\ncase "$*" in *-version*) echo "ffmpeg version 6.1"; exit 0;; esac\nexec sleep 600\n',
+      )
+      await chmod(slow, 0o755)
+      const real = resolveMediaTools()
+      const port = createMediaPort({
+        cacheDir: join(dir, 'cache-slow'),
+        tools: { ffmpeg: slow, ffprobe: real.ffprobe, ffmpegSource: 'explicit' },
+      })
+      const controller = new AbortController()
+      const video = join(dir, 'slow-poster.mp4')
+      await copyFile(fx.clip, video)
+      const poster = port.thumbnail(video, { durationSec: 4, width: 320 }, controller.signal)
+      poster.catch(() => undefined)
+      // Once the thumbnail holds its slot (counted when its job starts) …
+      await expect.poll(() => port.stats().thumbnailRuns).toBe(1)
+      // … the probe of another video still goes through.
+      expect(await port.probe(fx.rotated)).toMatchObject({ width: 720, height: 1280 })
+      controller.abort()
+      await expect(poster).rejects.toMatchObject({ name: 'AbortError' })
+    },
+    30_000,
   )
 
   it('drops a queued job whose signal aborts, before it runs', async () => {

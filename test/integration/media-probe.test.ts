@@ -98,6 +98,48 @@ describe.each(routes)('probe via %s', (_route, tools) => {
     }
   })
 
+  it('reads MPEG-TS, M2TS, Matroska and WebM', async () => {
+    expect(await probe(fx.tsOneKeyframe, undefined, { tools })).toMatchObject({
+      width: 320,
+      height: 240,
+      videoCodec: 'h264',
+      container: 'mpegts',
+    })
+    expect(await probe(fx.m2tsLongGop, undefined, { tools })).toMatchObject({
+      videoCodec: 'h264',
+      container: 'mpegts',
+    })
+    expect(await probe(fx.mkv, undefined, { tools })).toMatchObject({
+      videoCodec: 'h264',
+      audioCodec: 'aac',
+      container: 'mkv',
+    })
+    const webm = await probe(fx.webm, undefined, { tools })
+    expect(webm).toMatchObject({ width: 320, height: 240, videoCodec: 'vp8', container: 'webm' })
+    expect(webm.durationSec).toBeCloseTo(4, 1)
+  })
+
+  it('reports a Matroska or WebM file cut in half as Truncated (ffmpeg itself opens them)', async () => {
+    for (const file of [fx.truncatedMkv, fx.truncatedWebm]) {
+      const err = await probeError(file, tools)
+      expect(err.code, file).toBe('Truncated')
+      expect(err.message).toMatch(/incomplete/)
+      expect(err.detail).toMatch(/Matroska Segment ends at byte \d+; file has \d+/)
+    }
+  })
+
+  it('reports the first 100 bytes of a WebM as Truncated, not as a disk read error', async () => {
+    const err = await probeError(fx.tinyWebm, tools)
+    expect(err.code).toBe('Truncated')
+    expect(err.message).not.toMatch(/disk/)
+  })
+
+  it('refuses an animated GIF named .mp4 as a picture', async () => {
+    const err = await probeError(fx.gifAsMp4, tools)
+    expect(err.code).toBe('NotVideo')
+    expect(err.message).toMatch(/picture/)
+  })
+
   it('reports an MP4 whose index is unreadable as Unreadable (damaged), not as "no video"', async () => {
     const err = await probeError(fx.damaged, tools)
     expect(err.code).toBe('Unreadable')

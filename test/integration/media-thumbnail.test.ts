@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -117,6 +117,48 @@ describe('poster offset and size', () => {
   })
 })
 
+describe('containers beyond MP4', () => {
+  /** The poster must be the frame at `at`, not frame 0: testsrc draws a running counter. */
+  async function expectFrameAt(video: string, poster: string, at: number): Promise<void> {
+    const { width, height } = await probeImage(poster)
+    const scores: Record<string, number> = {}
+    for (const t of [0, at]) {
+      scores[t] = await psnr(
+        poster,
+        await referenceFrame(video, t, join(out, `ref-${t}-${Math.random()}.png`), width, height),
+      )
+    }
+    expect(scores[at], JSON.stringify(scores)).toBeGreaterThan(scores[0]! + 5)
+  }
+
+  it('makes a poster from an MPEG-TS whose only keyframe is frame 0 (decoding from the start)', async () => {
+    const info = await probe(fx.tsOneKeyframe)
+    const result = await thumbnail(fx.tsOneKeyframe, info, { out: join(out, 'ts.jpg'), tools })
+    expect(result).toMatchObject({ atSec: 1, width: 320, height: 240 })
+    await expectFrameAt(fx.tsOneKeyframe, result.path, 1)
+  })
+
+  it('makes a poster from a 12 s M2TS with a 600-frame keyframe interval', async () => {
+    const info = await probe(fx.m2tsLongGop)
+    const result = await thumbnail(fx.m2tsLongGop, info, { out: join(out, 'm2ts.jpg'), tools })
+    expect(result).toMatchObject({ atSec: 1.2, width: 320, height: 240 })
+    await expectFrameAt(fx.m2tsLongGop, result.path, 1.2)
+  })
+
+  it('makes posters from Matroska and WebM by seeking', async () => {
+    for (const video of [fx.mkv, fx.webm]) {
+      const result = await thumbnail(video, await probe(video), {
+        out: join(out, `${video.slice(-4)}.jpg`),
+        tools,
+      })
+      expect(result).toMatchObject({ width: 320, height: 240 })
+      // Matroska stamps in milliseconds, with AAC's priming delay in front: 1 s ± a frame.
+      expect(result.atSec).toBeCloseTo(1, 1)
+      await expectFrameAt(video, result.path, 1)
+    }
+  })
+})
+
 describe('black start', () => {
   it('skips the black opening seconds: the poster is a bright frame from after them', async () => {
     const info = await probe(fx.blackStart)
@@ -179,16 +221,49 @@ describe('failures', () => {
     ).rejects.toMatchObject({ code: 'MediaToolMissing' })
   })
 
-  it('says ThumbnailFailed when no offset yields a frame', async () => {
-    // Claimed duration far past the real 4 s: every candidate seeks beyond the end.
-    const err = (await thumbnail(
+  it('falls back to the first decodable frame when no offset yields one', async () => {
+    // Claimed duration far past the real 4 s: every candidate lies beyond the end.
+    const result = await thumbnail(
       fx.clip,
       { durationSec: 4000 },
       { out: join(out, 'z.jpg'), tools },
+    )
+    expect(result).toMatchObject({ atSec: 0, width: 320, height: 240 })
+  })
+
+  it('says ThumbnailFailed when there is no picture to decode at all', async () => {
+    const err = (await thumbnail(
+      fx.audioOnly,
+      { durationSec: 3 },
+      { out: join(out, 'none.jpg'), tools },
     ).catch((e: unknown) => e)) as UploadError
     expect(err.code).toBe('ThumbnailFailed')
-    expect(existsSync(join(out, 'z.jpg'))).toBe(false)
+    expect(err.detail).toMatch(/matches no streams/)
+    // ffmpeg said there is no video stream: no slow decode-from-the-start tries after that.
+    expect(existsSync(join(out, 'none.jpg'))).toBe(false)
   })
+
+  it.skipIf(process.platform === 'win32')(
+    'names an ffmpeg older than 4.0 as too old instead of blaming the video',
+    async () => {
+      const old = join(out, 'ffmpeg-3.4')
+      await writeFile(
+        old,
+        '#!/bin/sh\necho "ffmpeg version 3.4.11-0ubuntu0.1 Copyright (c) 2000-2022"\nexit 0\n',
+      )
+      await chmod(old, 0o755)
+      const err = (await thumbnail(
+        fx.clip,
+        { durationSec: 4 },
+        {
+          out: join(out, 'old.jpg'),
+          tools: { ffmpeg: old, ffmpegSource: 'explicit' },
+        },
+      ).catch((e: unknown) => e)) as UploadError
+      expect(err.code).toBe('MediaToolTooOld')
+      expect(err.message).toMatch(/version 3\.4\.11.* is too old.*ffmpeg 4\.0 or newer/)
+    },
+  )
 })
 
 const canFifo = process.platform !== 'win32'

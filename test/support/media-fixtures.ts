@@ -39,13 +39,29 @@ export interface MediaFixtures {
   textAsMp4: string
   /** `clip` under a name with spaces, an accent and an emoji. */
   unicodeName: string
+  /** 5 s MPEG-TS whose only keyframe is frame 0: a seek before -i finds nothing decodable. */
+  tsOneKeyframe: string
+  /** 12 s M2TS (Blu-ray/AVCHD packets) with a keyframe every 600 frames, i.e. only frame 0. */
+  m2tsLongGop: string
+  /** 4 s H.264 in Matroska. */
+  mkv: string
+  /** 4 s VP8 in WebM. */
+  webm: string
+  /** `mkv` cut in half: the Segment claims more bytes than the file has. */
+  truncatedMkv: string
+  /** `webm` cut in half. */
+  truncatedWebm: string
+  /** The first 100 bytes of `webm`: the EBML header and hardly more. */
+  tinyWebm: string
+  /** A 2 s animated GIF named .mp4. */
+  gifAsMp4: string
 }
 
 /** Keyframe interval of the rotated clip (frames at 30 fps). */
 export const ROTATED_GOP_FRAMES = 20
 
 /** Bump when a recipe changes so cached fixture folders are rebuilt. */
-const RECIPE_VERSION = 3
+const RECIPE_VERSION = 4
 
 const lavfiClip = (out: string, extra: string[] = []): string[] => [
   '-f',
@@ -79,6 +95,7 @@ export async function makeMediaFixtures(dir: string): Promise<MediaFixtures> {
     damaged: join(dir, 'damaged.mp4'),
     textAsMp4: join(dir, 'not-a-video.mp4'),
     unicodeName: join(dir, 'clip été 🎬.mp4'),
+    ...containerPaths(dir),
   }
   await ffmpeg(lavfiClip(f.clip))
   await ffmpeg(lavfiClip(f.unicodeName))
@@ -104,7 +121,70 @@ export async function makeMediaFixtures(dir: string): Promise<MediaFixtures> {
   await cutInHalf(fastStart, f.truncatedFastStart)
   await zeroMoov(f.clip, f.damaged)
   await writeFile(f.textAsMp4, 'These are my notes for the video shoot, not a video.\n')
+  await makeContainers(f)
   return f
+}
+
+function containerPaths(dir: string) {
+  return {
+    tsOneKeyframe: join(dir, 'one-keyframe.ts'),
+    m2tsLongGop: join(dir, 'long-gop.m2ts'),
+    mkv: join(dir, 'clip.mkv'),
+    webm: join(dir, 'clip.webm'),
+    truncatedMkv: join(dir, 'truncated.mkv'),
+    truncatedWebm: join(dir, 'truncated.webm'),
+    tinyWebm: join(dir, 'tiny.webm'),
+    gifAsMp4: join(dir, 'animation.mp4'),
+  }
+}
+
+/** Broadcast and camera transport streams, Matroska/WebM (whole and cut short), a GIF. */
+async function makeContainers(f: MediaFixtures): Promise<void> {
+  const src = (seconds: number) => [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=320x240:rate=25:duration=${seconds}`,
+  ]
+  // -g past the clip's length and no scene-cut keyframes: frame 0 is the only keyframe.
+  const oneKeyframe = ['-g', '1000', '-keyint_min', '1000', '-sc_threshold', '0']
+  await ffmpeg([...src(5), ...x264, ...oneKeyframe, '-f', 'mpegts', f.tsOneKeyframe])
+  await ffmpeg([
+    ...src(12),
+    ...x264,
+    '-g',
+    '600',
+    '-f',
+    'mpegts',
+    '-mpegts_m2ts_mode',
+    '1',
+    f.m2tsLongGop,
+  ])
+  await ffmpeg(lavfiClip(f.mkv))
+  await ffmpeg([
+    ...src(4),
+    '-c:v',
+    'libvpx',
+    '-b:v',
+    '200k',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    f.webm,
+  ])
+  await cutInHalf(f.mkv, f.truncatedMkv)
+  await cutInHalf(f.webm, f.truncatedWebm)
+  await writeFile(f.tinyWebm, (await readFile(f.webm)).subarray(0, 100))
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x48:rate=10:duration=2',
+    '-f',
+    'gif',
+    f.gifAsMp4,
+  ])
 }
 
 /**
@@ -209,6 +289,7 @@ function fixturePaths(dir: string): MediaFixtures {
     damaged: join(dir, 'damaged.mp4'),
     textAsMp4: join(dir, 'not-a-video.mp4'),
     unicodeName: join(dir, 'clip été 🎬.mp4'),
+    ...containerPaths(dir),
   }
 }
 

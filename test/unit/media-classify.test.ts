@@ -38,6 +38,19 @@ describe('classifyFailure', () => {
     )
   })
 
+  it('reads a demuxer meeting the end of a cut file as Truncated, before the EIO it ends in', () => {
+    // ffmpeg's words for the first 100 bytes of a WebM.
+    const shortWebm =
+      '[matroska,webm @ 0x55cb08578880] File ended prematurely at pos. 100 (0x64)\n' +
+      'file:tiny.webm: Input/output error\n'
+    expect(code(shortWebm, { kind: 'not-iso' })).toBe('Truncated')
+    expect(code('[mov,mp4 @ 0x1] stream 0, offset 0x30: partial file\n', { kind: 'unknown' })).toBe(
+      'Truncated',
+    )
+    // A plain I/O error (a drive unplugged) stays a read error.
+    expect(code('file:/v/a.mkv: Input/output error\n', { kind: 'not-iso' })).toBe('Unreadable')
+  })
+
   it('keeps the end of stderr as the detail, not as the creator-facing message', () => {
     const err = classifyFailure(MOOV_NOT_FOUND, { kind: 'not-iso' }) as UploadError
     expect(err.message).not.toMatch(/moov|0x55/)

@@ -141,6 +141,40 @@ describe('findOnPath', () => {
     expect(findOnPath('ffmpeg', { PATH: '::/b:/a' }, 'linux', exists)).toBe('/b/ffmpeg')
     expect(findOnPath('ffmpeg', {}, 'linux', exists)).toBeUndefined()
   })
+
+  it("finds Homebrew's ffmpeg on macOS when launched from Finder (launchd's short PATH)", () => {
+    const finderPath = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' }
+    for (const dir of ['/opt/homebrew/bin', '/usr/local/bin', '/opt/local/bin']) {
+      const tools = resolveMediaTools(
+        deps([`${dir}/ffmpeg`, `${dir}/ffprobe`], finderPath, { platform: 'darwin' }),
+      )
+      expect(tools).toMatchObject({
+        ffmpeg: `${dir}/ffmpeg`,
+        ffprobe: `${dir}/ffprobe`,
+        ffmpegSource: 'PATH',
+      })
+    }
+    // PATH first: a shell-launched app with its own PATH gets what the shell would run.
+    const both = deps(['/usr/bin/ffmpeg', '/opt/homebrew/bin/ffmpeg'], finderPath, {
+      platform: 'darwin',
+    })
+    expect(resolveMediaTools(both).ffmpeg).toBe('/usr/bin/ffmpeg')
+    // Apple silicon's Homebrew before Intel's before MacPorts.
+    const all = deps(
+      ['/opt/local/bin/ffmpeg', '/usr/local/bin/ffmpeg', '/opt/homebrew/bin/ffmpeg'],
+      {},
+      { platform: 'darwin' },
+    )
+    expect(resolveMediaTools(all).ffmpeg).toBe('/opt/homebrew/bin/ffmpeg')
+  })
+
+  it('looks in the macOS folders only on macOS, and names them when nothing is found', () => {
+    const brew = ['/opt/homebrew/bin/ffmpeg']
+    expect(() => resolveMediaTools(deps(brew, { PATH: '/usr/bin' }))).toThrow(/on the PATH \(/)
+    expect(() => resolveMediaTools(deps([], { PATH: '/usr/bin' }, { platform: 'darwin' }))).toThrow(
+      /on the PATH and in \/opt\/homebrew\/bin, \/usr\/local\/bin, \/opt\/local\/bin \(not found\)/,
+    )
+  })
 })
 
 describe('asarUnpacked', () => {

@@ -37,26 +37,14 @@ describe('createLimiter', () => {
     expect(limiter.running).toBe(0)
   })
 
-  it('starts queued probes (lane "first") before queued thumbnails', async () => {
+  it('starts queued jobs in the order they were asked', async () => {
     const limiter = createLimiter(1)
     const log: string[] = []
-    const busy = gate(log, 'busy')
-    const thumb = gate(log, 'thumb')
-    const probe = gate(log, 'probe')
-    const runs = [
-      limiter.run(busy.job),
-      limiter.run(thumb.job, { lane: 'normal' }),
-      limiter.run(probe.job, { lane: 'first' }),
-    ]
-    thumb.release()
-    probe.release()
-    busy.release()
+    const gates = ['busy', 'a', 'b'].map((n) => gate(log, n))
+    const runs = gates.map((g) => limiter.run(g.job))
+    for (const g of gates.slice().reverse()) g.release()
     await Promise.all(runs)
-    expect(log.filter((l) => l.startsWith('start'))).toEqual([
-      'start busy',
-      'start probe',
-      'start thumb',
-    ])
+    expect(log.filter((l) => l.startsWith('start'))).toEqual(['start busy', 'start a', 'start b'])
   })
 
   it('drops a queued job when its signal aborts, and frees nothing it did not hold', async () => {

@@ -254,6 +254,9 @@ describe('notVideoReason', () => {
     }
     expect(notVideoReason(jpeg)).toBe('image')
     expect(notVideoReason({ ...jpeg, formatNames: ['image2'] })).toBe('image')
+    // An animated GIF (or APNG) has many frames, but is still a picture for an upload platform.
+    expect(notVideoReason({ ...jpeg, formatNames: ['gif'] })).toBe('image')
+    expect(notVideoReason({ ...jpeg, formatNames: ['apng'] })).toBe('image')
   })
   it('tells audio-only from nothing at all', () => {
     expect(

@@ -67,6 +67,17 @@ describe('thumbnailArgs', () => {
     expect(keyframe[keyframe.indexOf('-fps_mode') + 1]).toBe('passthrough')
   })
 
+  it('decodes from the start in decode mode: trim in the filter graph, no -ss at all', () => {
+    const decode = thumbnailArgs('/v/a.ts', '/c/o.jpg', 1.2, 640, 'decode')
+    expect(decode).not.toContain('-ss')
+    expect(decode).not.toContain('-noaccurate_seek')
+    // trim first, so signalstats measures only the frame that is kept.
+    expect(decode[decode.indexOf('-vf') + 1]).toMatch(/^trim=start=1\.200,scale=.*signalstats/)
+    // The first decodable frame: no trim.
+    const first = thumbnailArgs('/v/a.ts', '/c/o.jpg', 0, 640, 'decode')
+    expect(first[first.indexOf('-vf') + 1]).toMatch(/^scale=/)
+  })
+
   it('keeps file names from being read as options or protocols', () => {
     expect(args[args.indexOf('-i') + 1]).toBe('file:/v/-odd name.mp4')
     expect(args.at(-1)).toBe('file:/c/out.jpg')

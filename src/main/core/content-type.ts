@@ -19,6 +19,16 @@ const TYPES: Record<string, string> = {
   mpg: 'video/mpeg',
   mpeg: 'video/mpeg',
   ogv: 'video/ogg',
+  m2t: 'video/mp2t',
+  m2v: 'video/mpeg',
+  vob: 'video/mpeg',
+  asf: 'video/x-ms-asf',
+  f4v: 'video/mp4',
+  dv: 'video/x-dv',
+  mj2: 'video/mj2',
+  // Insta360 and GoPro write MP4 under their own extensions.
+  insv: 'video/mp4',
+  lrv: 'video/mp4',
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
   png: 'image/png',
@@ -48,33 +58,4 @@ export function encodeMetadataValue(value: string): string {
 export function decodeMetadataValue(value: string): string {
   const m = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i.exec(value)
   return m ? Buffer.from(m[1]!, 'base64').toString('utf8') : value
-}
-
-/** Extensions treated as video before probing (probing has the last word). */
-export const VIDEO_EXTENSIONS = [
-  'mp4',
-  'm4v',
-  'mov',
-  'qt',
-  'mkv',
-  'webm',
-  'avi',
-  'mxf',
-  'mts',
-  'm2ts',
-  'ts',
-  'wmv',
-  'flv',
-  '3gp',
-  '3g2',
-  'mpg',
-  'mpeg',
-  'ogv',
-  'braw',
-  'r3d',
-  'dv',
-]
-
-export function hasVideoExtension(path: string): boolean {
-  return VIDEO_EXTENSIONS.includes(extname(path).slice(1).toLowerCase())
 }

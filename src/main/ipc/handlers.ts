@@ -3,6 +3,7 @@
  * request with the contract's schema when these run; they only translate intents to services.
  */
 import type { SettingsView, UploadsSnapshot } from '../../preload/contract'
+import { VIDEO_EXTENSIONS as PICKER_EXTENSIONS } from '../core/media/extensions'
 import { openExternalSafely } from '../external'
 import type { EngineService } from '../services/engine-service'
 import type { HistoryService } from '../services/history-service'
@@ -15,23 +16,7 @@ import type { WatchFolders } from '../services/watch-folders'
 import type { Handlers } from './handle'
 
 /** Extensions offered first in "Add files" (everything else is one click away). */
-const VIDEO_EXTENSIONS = [
-  'mp4',
-  'mov',
-  'm4v',
-  'mkv',
-  'webm',
-  'avi',
-  'mxf',
-  'mts',
-  'm2ts',
-  'wmv',
-  'flv',
-  '3gp',
-  'mpg',
-  'mpeg',
-  'ts',
-]
+const VIDEO_EXTENSIONS = PICKER_EXTENSIONS.map((e) => e.slice(1))
 
 export interface HandlerContext {
   settings: SettingsService

@@ -11,7 +11,7 @@ import {
 import { postProcessingHook } from '../core/backend/processing-hook'
 import { UploadError } from '../core/errors'
 import { UploadEngine } from '../core/engine/upload-engine'
-import { createMediaPort } from '../core/media'
+import { createMediaPort, probe } from '../core/media'
 import type { MediaPort } from '../core/ports'
 import { scanInputs } from '../core/scan'
 import type { UploadSnapshot } from '../core/engine/types'
@@ -88,7 +88,8 @@ async function createEngine(input: EngineInput): Promise<EngineApi> {
 
 export const realCore: CoreFunctions = {
   createEngine,
-  scanInputs,
+  // Judged by probing (an uncached probe: the engine's own, cached one follows for what is kept).
+  scanInputs: (paths, opts) => scanInputs(paths, { ...opts, probe }),
   testConnection,
   presignGetUrl,
   destinationFromEnv,

@@ -21,6 +21,8 @@ export interface EngineInput {
 export interface ScanResult {
   files: AddFileInput[]
   skipped: { path: string; reason: string }[]
+  /** Files given directly that are not videos, with the probe's reason. */
+  refused: { path: string; reason: string }[]
 }
 
 export interface CoreFunctions {

@@ -65,6 +65,13 @@ export class QueueService {
     result.skipped = scan.skipped
       .slice(0, SKIPPED_LISTED)
       .map((s) => ({ name: basename(s.path), reason: s.reason }))
+    // A non-video given on its own is refused with the probe's reason (shown with the name);
+    // one that appears in a watch folder is a folder's content: skipped and counted.
+    for (const r of scan.refused) {
+      const entry = { name: basename(r.path), reason: r.reason }
+      if (source !== 'watch') result.refused.push(entry)
+      else if (++result.skippedCount <= SKIPPED_LISTED) result.skipped.push(entry)
+    }
 
     const { fresh, duplicates } = await this.splitDuplicates(files)
     if (duplicates.length > 0) {

@@ -474,10 +474,20 @@ async function upload(paths: string[], values: Values, io: CliIo): Promise<numbe
   const store = await createObjectStore(dest)
   // Options are checked before anything is scanned, so a typo is a usage error (exit 2).
   const engine = await makeEngine(values, io, store, dest)
-  const scan = await scanInputs(paths, { allFileTypes: !!values['all-files'] })
+  // Judged by probing, through a port on the engine's cache: what is kept is not probed twice.
+  const media = values['no-media'] ? undefined : await loadMedia(values, io)
+  const scan = await scanInputs(paths, {
+    allFileTypes: !!values['all-files'],
+    probe: media && ((path, signal) => media.probe(path, signal)),
+    allFilesHint: 'use --all-files to include it',
+  })
   for (const s of scan.skipped) {
     if (values.json) io.out(JSON.stringify({ type: 'skipped', path: s.path, reason: s.reason }))
     else io.err(`skipped ${s.path}: ${s.reason}`)
+  }
+  for (const r of scan.refused) {
+    if (values.json) io.out(JSON.stringify({ type: 'refused', path: r.path, reason: r.reason }))
+    else io.err(`not uploading ${r.path}: ${r.reason}`)
   }
   if (scan.files.length === 0) {
     io.err('upreel: nothing to upload')

@@ -13,6 +13,7 @@ import { SpeedMeter } from './speed'
 import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
 import { putPart } from '../http/put-part'
 import { mediaMetadata } from '../media/metadata'
+import { posterKey } from '../media/poster-key'
 
 /** What a FileUpload needs from its engine: ports, settings and the shared slot machinery. */
 export interface UploadContext {
@@ -90,6 +91,10 @@ export class FileUpload {
   private lastEmit = 0
   private media: MediaInfo | undefined
   private thumbnail: Promise<string | undefined> | undefined
+  /** The run the thumbnail was started for: a pause or a failure aborts it (startThumbnail). */
+  private thumbnailSignal: AbortSignal | undefined
+  /** Why the poster could not be made (shown on the row once the video is up). */
+  private thumbnailFailure: string | undefined
   private thumbnailPath: string | undefined
   private thumbnailKey: string | undefined
   private done: { key: string; bucket: string; etag?: string; location?: string } | undefined
@@ -984,17 +989,29 @@ export class FileUpload {
 
   private startThumbnail() {
     const media = this.ctx.media
-    if (!media || !this.media || this.thumbnail || !this.media.width) return
+    if (!media || !this.media || !this.media.width) return
+    // Made, failed for good, or on its way for this run. One that a pause, a failure or a sleep
+    // aborted with its run is started again: nothing else would make it, and the video would end
+    // without a poster.
+    const aborted = !!this.thumbnailSignal?.aborted && !this.thumbnailPath && !this.thumbnailFailure
+    if (this.thumbnail && !aborted) return
     const info = this.media
+    const signal = this.run?.controller.signal
+    this.thumbnailSignal = signal
     // Cancelled with the run (pause, cancel, close): the cache makes a later attempt cheap.
-    this.thumbnail = media.thumbnail(this.path, info, this.run?.controller.signal).then(
+    this.thumbnail = media.thumbnail(this.path, info, signal).then(
       (p) => {
         this.thumbnailPath = p
         this.ctx.emit(this)
         return p
       },
       (e: unknown) => {
+        if (isAbortError(e)) return undefined
         this.ctx.log(`thumbnail for ${this.path} failed: ${String(e)}`)
+        // Thumbnails turned off in the settings (services/core-wiring.ts) is a choice, not a failure.
+        if (!(isUploadError(e) && e.code === 'ThumbnailsOff')) {
+          this.thumbnailFailure = errorInfo(e).message
+        }
         return undefined
       },
     )
@@ -1003,18 +1020,28 @@ export class FileUpload {
   /** The poster goes beside the video once the video is safely stored. Its failure is a notice. */
   private async uploadThumbnail(signal: AbortSignal) {
     const path = await this.thumbnail
-    if (!path || !this.done) return
+    if (!this.done) return
+    if (!path) {
+      if (this.thumbnailFailure) {
+        this.notice = `The video is uploaded, but without a thumbnail: ${this.thumbnailFailure}`
+      }
+      return
+    }
     try {
       const stat = await this.ctx.files.stat(path)
       // A poster is tens of KiB: read it into its own buffer, not a part-size one from the pool.
       const md5 = createHash('md5')
         .update(await readWhole(this.ctx.files, path, Buffer.allocUnsafe(stat.size), stat.size))
         .digest('base64')
-      const key = renderKey(this.ctx.thumbnailKeyTemplate, {
+      // The video's own {uuid}/{date}, and never one poster key for a whole folder (poster-key.ts).
+      const { key, note } = posterKey({
+        videoTemplate: this.ctx.keyTemplate,
+        posterTemplate: this.ctx.thumbnailKeyTemplate,
+        videoKey: this.done.key,
         filename: basename(this.path),
         relativeDir: this.relativeDir,
-        key: this.done.key,
       })
+      if (note) this.ctx.log(`upload ${this.id}: ${note}`)
       const res = await this.withRetries('PutObject', signal, () =>
         this.ctx.store.putSmall({
           key,
@@ -1024,6 +1051,9 @@ export class FileUpload {
           path,
           size: stat.size,
           md5Base64: md5,
+          // Public-read video, public-read poster; a bucket that demands SSE-KMS refuses any
+          // object sent without it.
+          options: this.ctx.objectOptions,
           signal,
           onProgress: () => undefined,
         }),

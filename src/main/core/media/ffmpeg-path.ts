@@ -1,7 +1,8 @@
 /**
  * Where ffmpeg and ffprobe live, decided in this one module (Kap's `utils/ffmpeg-path.ts`).
  *
- * ffmpeg: `FFMPEG_PATH` → the ffmpeg-static package's binary if it is on disk → `ffmpeg` on PATH.
+ * ffmpeg: `FFMPEG_PATH` → the ffmpeg-static package's binary if it is on disk → `ffmpeg` on PATH
+ * (on macOS also Homebrew's and MacPorts' folders, see MAC_TOOL_DIRS).
  * ffprobe: `FFPROBE_PATH` → `ffprobe` beside the chosen ffmpeg → `ffprobe` on PATH → none.
  *
  * Why ffprobe is optional: ffprobe's JSON is the exact, structured answer (display-matrix rotation
@@ -36,6 +37,13 @@ export interface ResolveDeps {
 }
 
 export const MEDIA_TOOL_MISSING = 'MediaToolMissing'
+
+/**
+ * Where Homebrew (Apple silicon, Intel) and MacPorts install programs. An app opened from Finder
+ * or the Dock gets launchd's PATH (/usr/bin:/bin:/usr/sbin:/sbin), not the shell's, so a
+ * `brew install ffmpeg` is invisible to it unless these are searched too (after PATH).
+ */
+export const MAC_TOOL_DIRS = ['/opt/homebrew/bin', '/usr/local/bin', '/opt/local/bin'] as const
 
 export function resolveMediaTools(deps: ResolveDeps = nodeResolveDeps()): MediaTools {
   const { env, platform, isExecutable } = deps
@@ -72,7 +80,8 @@ export function resolveMediaTools(deps: ResolveDeps = nodeResolveDeps()): MediaT
     throw missing(
       'Upreel needs ffmpeg to read videos and make thumbnails, and could not find it. ' +
         `It looked at FFMPEG_PATH (not set), the ffmpeg-static package (${staticNote}) and ` +
-        '"ffmpeg" on the PATH (not found). Install ffmpeg (for example "sudo apt install ffmpeg", ' +
+        `"ffmpeg" on the PATH${platform === 'darwin' ? ` and in ${MAC_TOOL_DIRS.join(', ')}` : ''} ` +
+        '(not found). Install ffmpeg (for example "sudo apt install ffmpeg", ' +
         '"brew install ffmpeg" or "winget install ffmpeg"), or set FFMPEG_PATH to the full path of ' +
         'the ffmpeg program.',
     )
@@ -104,7 +113,10 @@ export function asarUnpacked(path: string): string {
   return path.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2')
 }
 
-/** The first `name` in PATH that is an executable file (what a shell would run). */
+/**
+ * The first `name` in PATH that is an executable file (what a shell would run); on macOS then in
+ * MAC_TOOL_DIRS.
+ */
 export function findOnPath(
   name: string,
   env: Record<string, string | undefined>,
@@ -114,7 +126,9 @@ export function findOnPath(
   // Windows keeps the variable as "Path"; env objects there are case-insensitive, injected ones not.
   const pathVar = env.PATH ?? env.Path ?? ''
   const p = pathFor(platform)
-  for (const dir of pathVar.split(p.delimiter)) {
+  const dirs = pathVar.split(p.delimiter)
+  if (platform === 'darwin') dirs.push(...MAC_TOOL_DIRS)
+  for (const dir of dirs) {
     if (!dir) continue
     const candidate = p.join(dir.replace(/^"(.*)"$/, '$1'), name)
     if (isExecutable(candidate)) return candidate

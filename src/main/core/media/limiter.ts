@@ -1,16 +1,13 @@
 /**
- * A counting semaphore with two lanes. ffmpeg work runs beside the uploads on a 2-core machine, so
- * only `concurrency` jobs run at once (1 by default); probes go first because an upload waits for its
- * probe (the results go into the object's metadata) while a thumbnail only has to be ready by the
- * time the upload completes.
+ * A counting semaphore: ffmpeg work runs beside the uploads on a 2-core machine, so only
+ * `concurrency` jobs run at once (1 by default), in the order asked. The media port keeps one for
+ * probes and one for thumbnails (see ./media-port.ts for why not one with priorities).
  */
 import { abortError } from './run-process'
 
-export type Lane = 'first' | 'normal'
-
 export interface Limiter {
   /** Runs `job` when a slot is free. Aborting `signal` while queued drops it without running. */
-  run<T>(job: () => Promise<T>, opts?: { signal?: AbortSignal; lane?: Lane }): Promise<T>
+  run<T>(job: () => Promise<T>, opts?: { signal?: AbortSignal }): Promise<T>
   readonly running: number
   readonly queued: number
 }
@@ -21,12 +18,12 @@ interface Waiter {
 
 export function createLimiter(concurrency: number): Limiter {
   const slots = Math.max(1, Math.floor(concurrency))
-  const lanes: Record<Lane, Waiter[]> = { first: [], normal: [] }
+  const queue: Waiter[] = []
   let running = 0
 
   const next = (): void => {
     while (running < slots) {
-      const waiter = lanes.first.shift() ?? lanes.normal.shift()
+      const waiter = queue.shift()
       if (!waiter) return
       running++
       waiter.start()
@@ -38,10 +35,10 @@ export function createLimiter(concurrency: number): Limiter {
       return running
     },
     get queued() {
-      return lanes.first.length + lanes.normal.length
+      return queue.length
     },
-    run<T>(job: () => Promise<T>, opts: { signal?: AbortSignal; lane?: Lane } = {}): Promise<T> {
-      const { signal, lane = 'normal' } = opts
+    run<T>(job: () => Promise<T>, opts: { signal?: AbortSignal } = {}): Promise<T> {
+      const { signal } = opts
       if (signal?.aborted) return Promise.reject(abortError(signal))
       return new Promise<T>((resolve, reject) => {
         const waiter: Waiter = {
@@ -67,7 +64,6 @@ export function createLimiter(concurrency: number): Limiter {
           },
         }
         const onAbort = (): void => {
-          const queue = lanes[lane]
           const i = queue.indexOf(waiter)
           if (i >= 0) {
             queue.splice(i, 1)
@@ -75,7 +71,7 @@ export function createLimiter(concurrency: number): Limiter {
           }
         }
         signal?.addEventListener('abort', onAbort, { once: true })
-        lanes[lane].push(waiter)
+        queue.push(waiter)
         next()
       })
     },

@@ -14,6 +14,8 @@ export const MediaErrorCode = {
   NotVideo: 'NotVideo',
   Truncated: 'Truncated',
   MediaToolMissing: 'MediaToolMissing',
+  /** The ffmpeg found is older than Upreel supports (see ./ffmpeg-version.ts). */
+  MediaToolTooOld: 'MediaToolTooOld',
   MediaTimeout: 'MediaTimeout',
   ThumbnailFailed: 'ThumbnailFailed',
 } as const
@@ -93,6 +95,21 @@ export function toolMissing(
       'Install ffmpeg or set FFMPEG_PATH to its full path.',
     operation,
     cause,
+  })
+}
+
+export function toolTooOld(
+  binary: string,
+  version: string,
+  min: { major: number; minor: number },
+): UploadError {
+  return new UploadError({
+    code: MediaErrorCode.MediaToolTooOld,
+    message:
+      `The ffmpeg Upreel found (${binary}, version ${version}) is too old to make thumbnails: ` +
+      `Upreel needs ffmpeg ${min.major}.${min.minor} or newer. Install a newer ffmpeg, or set ` +
+      'FFMPEG_PATH to one.',
+    operation: 'thumbnail',
   })
 }
 

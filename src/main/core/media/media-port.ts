@@ -5,7 +5,8 @@
  *
  * Cache layout in `cacheDir` (the app passes a folder under its data dir):
  *   {key}.probe.json      { v: 1, info: MediaInfo }
- *   {key}.{maxLongSide}.jpg   the poster
+ *   {key}.p{POSTER_VERSION}.{maxLongSide}.jpg   the poster (the version changes with the recipe,
+ *                         so posters made by an older Upreel are made again, not reused)
  * where key = fingerprintFile (sha256 of size + first MiB + last MiB) + "-" + mtime in ms. mtime is
  * in the key on top of the content sample so that an edit confined to the middle of a file, which
  * the sample cannot see, still makes a new poster.
@@ -28,7 +29,10 @@ export interface MediaPortOptions {
   maxLongSide?: number
   /** Time limit for one probe or one thumbnail (ms); default 30 s probe, 60 s thumbnail. */
   timeoutMs?: number
-  /** ffmpeg processes at once (default 1: two cores are shared with hashing and the uploads). */
+  /**
+   * Probes at once, and thumbnails at once (default 1 each: two cores are shared with hashing and
+   * the uploads). Separate slots, so a probe never waits behind a long thumbnail.
+   */
   concurrency?: number
   /** Binaries, or a function resolving them on first use (default: defaultMediaTools()). */
   tools?: MediaTools | (() => MediaTools)
@@ -42,11 +46,20 @@ export interface LocalMediaPort extends MediaPort {
 }
 
 const CACHE_VERSION = 1
+/**
+ * Bump when the poster recipe changes (offsets, size, black-frame rule, fallbacks). 2: the decode-
+ * from-the-start fallback (a TS that had no poster before may have one now).
+ */
+const POSTER_VERSION = 2
 
 export function createMediaPort(opts: MediaPortOptions): LocalMediaPort {
   const cacheDir = opts.cacheDir
   const maxLongSide = opts.maxLongSide ?? DEFAULT_MAX_LONG_SIDE
-  const limiter: Limiter = createLimiter(opts.concurrency ?? 1)
+  // Two sets of slots. An upload starts only once its probe is done (the results go into the
+  // object's metadata), and a thumbnail may take up to its time limit (a long file decoded from the
+  // start): in one queue, the next video's upload would wait for the previous one's poster.
+  const probeSlots: Limiter = createLimiter(opts.concurrency ?? 1)
+  const thumbnailSlots: Limiter = createLimiter(opts.concurrency ?? 1)
   const counters = { probeRuns: 0, thumbnailRuns: 0, cacheHits: 0 }
   const keys = new Map<string, string>()
 
@@ -87,7 +100,7 @@ export function createMediaPort(opts: MediaPortOptions): LocalMediaPort {
         counters.cacheHits++
         return cached
       }
-      const info = await limiter.run(
+      const info = await probeSlots.run(
         () => {
           counters.probeRuns++
           return probe(path, signal, {
@@ -95,7 +108,7 @@ export function createMediaPort(opts: MediaPortOptions): LocalMediaPort {
             tools: tools(),
           })
         },
-        { signal, lane: 'first' },
+        { signal },
       )
       if (cacheFile) await writeAtomic(cacheFile, JSON.stringify({ v: CACHE_VERSION, info }))
       return info
@@ -106,12 +119,13 @@ export function createMediaPort(opts: MediaPortOptions): LocalMediaPort {
       // No key: the file is gone or not a file; say so the way probe would. (If it reappeared in
       // between, go on into a throwaway name rather than a wrong cache entry.)
       if (!key) await statVideoFile(path, 'thumbnail')
-      const out = join(cacheDir, `${key ?? `uncached-${randomUUID()}`}.${maxLongSide}.jpg`)
+      const name = key ?? `uncached-${randomUUID()}`
+      const out = join(cacheDir, `${name}.p${POSTER_VERSION}.${maxLongSide}.jpg`)
       if (key && (await nonEmpty(out))) {
         counters.cacheHits++
         return out
       }
-      return limiter.run(
+      return thumbnailSlots.run(
         async () => {
           // Another job may have made it while this one waited for the slot.
           if (key && (await nonEmpty(out))) {
@@ -129,7 +143,7 @@ export function createMediaPort(opts: MediaPortOptions): LocalMediaPort {
           })
           return out
         },
-        { signal, lane: 'normal' },
+        { signal },
       )
     },
   }

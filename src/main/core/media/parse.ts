@@ -32,8 +32,11 @@ export interface ProbedFile {
   streams: ProbedStream[]
 }
 
-/** Formats ffmpeg opens still images with: a JPEG or PNG probes as a one-frame "video". */
-const IMAGE_FORMAT = /(^|_)pipe$|^image2$|^(png|jpeg|webp|bmp|tiff)$/
+/**
+ * Formats ffmpeg opens pictures with: a JPEG or PNG probes as a one-frame "video", an animated GIF
+ * or APNG as a silent many-frame one, but platforms take neither as a video upload.
+ */
+const IMAGE_FORMAT = /(^|_)pipe$|^image2$|^(png|jpeg|webp|bmp|tiff|gif|apng)$/
 
 /** Parses `ffprobe -print_format json -show_format -show_streams`. Undefined when no format. */
 export function parseFfprobeJson(text: string): ProbedFile | undefined {

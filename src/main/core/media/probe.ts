@@ -4,8 +4,9 @@
  *
  * Order of checks, cheapest and most certain first:
  * 1. stat: missing, a folder, empty.
- * 2. our own walk over the MP4/MOV box structure (./iso-bmff.ts): a box running past the end of the
- *    file means the file was cut short, which ffmpeg does not say.
+ * 2. our own walk over the MP4/MOV box structure (./iso-bmff.ts), or the Matroska/WebM Segment size
+ *    (./matroska.ts): a box or element running past the end of the file means the file was cut
+ *    short, which ffmpeg does not say.
  * 3. ffprobe's JSON when ffprobe exists, else `ffmpeg -i`'s stderr (see ./ffmpeg-path.ts for why).
  */
 import { open, stat } from 'node:fs/promises'
@@ -13,7 +14,8 @@ import { extname } from 'node:path'
 import type { MediaInfo } from '../engine/types'
 import { isAbortError, isUploadError } from '../errors'
 import { defaultMediaTools, type MediaTools } from './ffmpeg-path'
-import { scanIsoBmff, type IsoScan } from './iso-bmff'
+import { scanIsoBmff, type IsoScan, type ReadAt } from './iso-bmff'
+import { scanMatroska } from './matroska'
 import {
   fileEmpty,
   fileNotFound,
@@ -50,11 +52,19 @@ export async function probe(
   opts: ProbeOptions = {},
 ): Promise<MediaInfo> {
   const size = await statVideoFile(path, 'probe')
-  const iso = await scanFile(path, size)
+  const iso = await scanFile(path, size, scanIsoBmff)
   if (iso.kind === 'truncated') {
     throw truncated(
       new Error(`${iso.box} box ends at byte ${iso.boxEnd}; file has ${iso.fileSize}`),
     )
+  }
+  if (iso.kind === 'not-iso') {
+    const mkv = await scanFile(path, size, scanMatroska)
+    if (mkv.kind === 'truncated') {
+      throw truncated(
+        new Error(`Matroska ${mkv.element} ends at byte ${mkv.end}; file has ${mkv.fileSize}`),
+      )
+    }
   }
 
   const tools = opts.tools ?? defaultMediaTools()
@@ -86,7 +96,12 @@ export async function statVideoFile(
   return st.size
 }
 
-async function scanFile(path: string, size: number): Promise<IsoScan> {
+/** Runs one of the container structure checks over the file's bytes. */
+async function scanFile<T>(
+  path: string,
+  size: number,
+  scan: (read: ReadAt, size: number) => Promise<T>,
+): Promise<T> {
   let fh
   try {
     fh = await open(path, 'r')
@@ -94,7 +109,7 @@ async function scanFile(path: string, size: number): Promise<IsoScan> {
     throw fsError(err, 'probe')
   }
   try {
-    return await scanIsoBmff(async (position, length) => {
+    return await scan(async (position, length) => {
       const buf = Buffer.alloc(length)
       const { bytesRead } = await fh.read(buf, 0, length, position)
       return buf.subarray(0, bytesRead)
@@ -117,7 +132,8 @@ async function runProbeTool(
   const input = `file:${path}`
   const binary = tools.ffprobe ?? tools.ffmpeg
   const args = tools.ffprobe
-    ? ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams']
+    ? // warning, not error: ffprobe says "File ended prematurely" only at that level.
+      ['-v', 'warning', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams']
     : ['-hide_banner', '-nostdin']
   args.push('-i', input)
   try {
@@ -149,11 +165,17 @@ async function runProbeTool(
   }
 }
 
+/** What ffmpeg's demuxers say when the data stops before the container said it would. */
+const TRUNCATION = /File ended prematurely|partial file|unexpected end of file|truncated/i
+
 /** Why ffmpeg could not open the file, from its words and the box walk. */
 export function classifyFailure(stderr: string, iso: IsoScan): Error {
   const cause = new Error(stderrTail(stderr) || 'ffmpeg could not open the file')
   if (/Permission denied/i.test(stderr)) return unreadable('probe', 'permission', cause)
   if (/No such file or directory/i.test(stderr)) return fileNotFound('probe', cause)
+  // Before "Input/output error": a demuxer that meets the end of a cut file says so, and then ffmpeg
+  // reports the EOF as EIO ("File ended prematurely" … "Input/output error" for a short WebM).
+  if (TRUNCATION.test(stderr)) return truncated(cause)
   if (/Input\/output error/i.test(stderr)) return unreadable('probe', 'io', cause)
   switch (iso.kind) {
     case 'truncated':

@@ -18,12 +18,21 @@
  * instead of decoding 8 s of 1080p to reach 60 s exactly). When the keyframe is further back (a
  * short clip whose only keyframe is frame 0, which is also why "never frame 0" needs this), the
  * offset is taken exactly, decoding from that keyframe.
+ *
+ * Last resort, when no offset gave any frame that way: decode from the start of the file up to the
+ * offset (`trim` after `-i`). Seeking before `-i` relies on the container's timestamps leading to a
+ * keyframe; in an MPEG-TS/M2TS with a long keyframe interval it lands between keyframes and every
+ * frame after it is undecodable ("Missing reference picture"), so nothing comes out. Decoding from
+ * the start is slow on a long file (bounded by the time limit) but only runs where seeking failed.
+ * If even that gives nothing (a duration that claims more than the file holds), the first decodable
+ * frame is used: a poster from frame 0 is better than none.
  */
 import { randomUUID } from 'node:crypto'
 import { readFile, rename, rm, stat } from 'node:fs/promises'
 import type { MediaInfo } from '../engine/types'
 import { isAbortError } from '../errors'
 import { defaultMediaTools, type MediaTools } from './ffmpeg-path'
+import { ffmpegVersion, passthroughArgs, type FfmpegVersion } from './ffmpeg-version'
 import { fileNotFound, thumbnailFailed, timedOut, toolMissing } from './media-errors'
 import { parseFirstFrame, stderrTail } from './parse'
 import { ProcessTimeoutError, runProcess } from './run-process'
@@ -99,28 +108,38 @@ export function posterOffsets(durationSec: number | undefined): number[] {
 }
 
 /**
- * The ffmpeg command line for one poster try. `seek`: 'keyframe' returns the keyframe at or before
- * `atSec` (one frame decoded); 'exact' decodes from that keyframe up to `atSec`.
+ * How one try gets to its frame: 'keyframe' returns the keyframe at or before the offset (one frame
+ * decoded); 'exact' seeks to that keyframe and decodes up to the offset; 'decode' decodes from the
+ * start of the file (the last resort, see the header).
+ */
+export type SeekMode = 'keyframe' | 'exact' | 'decode'
+
+/**
+ * The ffmpeg command line for one poster try. `version`: the ffmpeg it is for (undefined: current),
+ * which decides how "encode the frame as is" is spelt (./ffmpeg-version.ts).
  */
 export function thumbnailArgs(
   input: string,
   output: string,
   atSec: number,
   maxLongSide = DEFAULT_MAX_LONG_SIDE,
-  seek: 'keyframe' | 'exact' = 'exact',
+  seek: SeekMode = 'exact',
+  version?: FfmpegVersion,
 ): string[] {
   const L = Math.max(2, Math.floor(maxLongSide))
   // Display width is iw*sar (anamorphic sources); sizes stay even and are never upscaled.
   const fit = `min(1,${L}/max(iw*sar,ih))`
   const scale = `scale=w='max(2,2*trunc(iw*sar*${fit}/2))':h='max(2,2*trunc(ih*${fit}/2))'`
+  // 'decode' trims in the filter graph, not with an output -ss: that one drops frames only after
+  // the filters, so signalstats would measure (and print) every frame from the start.
+  const trim = seek === 'decode' && atSec > 0 ? `trim=start=${atSec.toFixed(3)},` : ''
   return [
     '-hide_banner',
     '-nostdin',
     '-v',
     'error',
     ...(seek === 'keyframe' ? ['-noaccurate_seek'] : []),
-    '-ss',
-    atSec.toFixed(3),
+    ...(seek === 'decode' ? [] : ['-ss', atSec.toFixed(3)]),
     '-i',
     `file:${input}`,
     // V (capital): the first real video stream, never embedded cover art.
@@ -130,10 +149,9 @@ export function thumbnailArgs(
     '1',
     // Encode the first decoded frame as is. The default (cfr for image2) drops frames stamped
     // before the offset, so the keyframe shortcut would silently decode up to the offset anyway.
-    '-fps_mode',
-    'passthrough',
+    ...passthroughArgs(version),
     '-vf',
-    `${scale},setsar=1,signalstats,metadata=mode=print:file=-`,
+    `${trim}${scale},setsar=1,signalstats,metadata=mode=print:file=-`,
     '-c:v',
     'mjpeg',
     '-q:v',
@@ -160,6 +178,7 @@ export async function thumbnail(
   const tools = opts.tools ?? defaultMediaTools()
   const timeoutMs = opts.timeoutMs ?? THUMBNAIL_TIMEOUT_MS
   const deadline = Date.now() + timeoutMs
+  const version = await ffmpegVersion(tools.ffmpeg, opts.signal)
   const exact = opts.atSec !== undefined
   const offsets = exact ? [opts.atSec!] : posterOffsets(info.durationSec)
   const tmpBase = `${opts.out}.${randomUUID().slice(0, 8)}`
@@ -170,13 +189,13 @@ export async function thumbnail(
   let darkSkipped = 0
 
   /** One ffmpeg run; undefined when it produced no image (offset past the end, decode error). */
-  const grab = async (atSec: number, seek: 'keyframe' | 'exact'): Promise<Frame | undefined> => {
+  const grab = async (atSec: number, seek: SeekMode): Promise<Frame | undefined> => {
     const tmp = `${tmpBase}.${attempts++}.tmp.jpg`
     tmps.push(tmp)
     const remaining = deadline - Date.now()
     if (remaining <= 0)
       throw timedOut('thumbnail', timeoutMs, new Error(lastError || 'no frame yet'))
-    const args = thumbnailArgs(path, tmp, atSec, opts.maxLongSide, seek)
+    const args = thumbnailArgs(path, tmp, atSec, opts.maxLongSide, seek, version)
     let result
     try {
       result = await runProcess(tools.ffmpeg, args, {
@@ -200,27 +219,48 @@ export async function thumbnail(
       return undefined
     }
     const { ptsTime, stats } = parseFirstFrame(result.stdout)
-    const time = Math.round((atSec + (ptsTime ?? 0)) * 1000) / 1000
+    // After a seek before -i, timestamps count from the offset; when decoding from the start, from
+    // the start of the file.
+    const at = seek === 'decode' ? (ptsTime ?? atSec) : atSec + (ptsTime ?? 0)
+    const time = Math.round(at * 1000) / 1000
     return { tmp, time, stats, luma: stats.YHIGH ?? stats.YAVG ?? 0 }
   }
 
-  try {
+  /** Tries the offsets in order until one gives a frame that is not near-black. */
+  const tryOffsets = async (decode: boolean): Promise<void> => {
     for (const atSec of offsets) {
       let frame: Frame | undefined
-      if (!exact) {
-        const keyframe = await grab(atSec, 'keyframe')
-        if (keyframe && keyframe.time > 0 && keyframe.time >= atSec * KEYFRAME_MIN_SHARE) {
-          frame = keyframe
+      if (decode) {
+        frame = await grab(atSec, 'decode')
+      } else {
+        if (!exact) {
+          const keyframe = await grab(atSec, 'keyframe')
+          if (keyframe && keyframe.time > 0 && keyframe.time >= atSec * KEYFRAME_MIN_SHARE) {
+            frame = keyframe
+          }
         }
+        frame ??= await grab(atSec, 'exact')
       }
-      frame ??= await grab(atSec, 'exact')
       if (!frame) continue
       if (!best || frame.luma > best.luma) best = frame
-      if (!isNearBlack(frame.stats)) break
+      if (!isNearBlack(frame.stats)) return
       darkSkipped++
     }
+  }
+
+  try {
+    await tryOffsets(false)
     if (!best && /No such file or directory/.test(lastError)) {
       throw fileNotFound('thumbnail', new Error(lastError))
+    }
+    // No frame from any seek: decode from the start (see the header), unless ffmpeg already said
+    // the file has no picture or cannot be opened at all.
+    if (!best && !HOPELESS.test(lastError)) {
+      await tryOffsets(true)
+      if (!best && !exact) {
+        const first = await grab(0, 'decode')
+        if (first) best = first
+      }
     }
     if (!best) throw thumbnailFailed(new Error(lastError))
     const size = jpegSize(await readFile(best.tmp))
@@ -240,6 +280,10 @@ export async function thumbnail(
     await Promise.all(tmps.map((t) => rm(t, { force: true })))
   }
 }
+
+/** ffmpeg's words for "decoding from the start will not help either". */
+const HOPELESS =
+  /matches no streams|Invalid data found when processing input|Permission denied|No such file/
 
 interface Frame {
   tmp: string
