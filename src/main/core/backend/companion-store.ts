@@ -6,7 +6,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import { isUploadError, UploadError } from '../errors'
-import { putPart as defaultPutPart, type PutPartOptions } from '../http/put-part'
+import {
+  etagIsContentMd5,
+  putPart as defaultPutPart,
+  type PutPartOptions,
+  type PutPartResult,
+} from '../http/put-part'
 import type {
   CompletedObject,
   CreatedMultipart,
@@ -49,7 +54,7 @@ export interface CompanionStoreOptions {
   /** Wall clock (jumps forward after a sleep, which is what the age check needs). */
   now?: () => number
   /** The PUT used by putSmall (default src/main/core/http/put-part). */
-  putPart?: (opts: PutPartOptions) => Promise<{ etag: string }>
+  putPart?: (opts: PutPartOptions) => Promise<PutPartResult>
 }
 
 /** S3's highest part number. */
@@ -60,8 +65,6 @@ const DEFAULT_SIGN_WINDOW = 4
 const DEFAULT_EXPIRY_MARGIN_MS = 60_000
 const DEFAULT_MAX_URL_AGE_MS = 60_000
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-/** Re-signs tried when a putSmall URL turns out expired (each one is a fresh signature). */
-const PUT_SMALL_RESIGNS = 2
 /** Aborts tried after a small file's PUT failed, 250 ms apart and doubling (under 2 s in all). */
 const SMALL_ABORT_ATTEMPTS = 4
 const SMALL_ABORT_DELAY_MS = 250
@@ -97,7 +100,7 @@ export class CompanionStore implements ObjectStore {
   private readonly maxUrlAgeMs: number
   private readonly timeoutMs: number
   private readonly now: () => number
-  private readonly put: (opts: PutPartOptions) => Promise<{ etag: string }>
+  private readonly put: (opts: PutPartOptions) => Promise<PutPartResult>
   private readonly signing = new Map<string, UploadSigning>()
 
   constructor(private readonly opts: CompanionStoreOptions) {
@@ -307,29 +310,23 @@ export class CompanionStore implements ObjectStore {
           operation: 'PutObject',
         })
       const expectedEtag = Buffer.from(input.md5Base64, 'base64').toString('hex')
-      let etag: string | undefined
-      for (let resign = 0; etag === undefined; resign++) {
-        const signed = await this.signPart(created, 1, signal)
-        try {
-          etag = (
-            await this.put({
-              url: signed.url,
-              headers: signed.headers,
-              body,
-              md5Base64: input.md5Base64,
-              signal,
-              onProgress: input.onProgress,
-              operation: 'PutObject',
-              partNumber: 1,
-            })
-          ).etag
-        } catch (e) {
-          if (isUploadError(e) && e.code === 'RequestExpired' && resign < PUT_SMALL_RESIGNS)
-            continue
-          throw e
-        }
-      }
-      if (etag !== expectedEtag)
+      const signed = await this.signPart(created, 1, signal)
+      // A 403 (an expired link above all) is signed again once inside put; the engine's retry
+      // of the whole small file does the rest.
+      const { etag, encryption } = await this.put({
+        url: signed.url,
+        headers: signed.headers,
+        body,
+        md5Base64: input.md5Base64,
+        signal,
+        onProgress: input.onProgress,
+        operation: 'PutObject',
+        partNumber: 1,
+        resign: () => this.signPart(created, 1, signal),
+      })
+      // With SSE-KMS or SSE-C (a bucket encrypted by default) the ETag is not the MD5; the
+      // Content-MD5 sent has guarded the bytes.
+      if (etagIsContentMd5(encryption) && etag !== expectedEtag)
         throw new UploadError({
           code: 'BadDigest',
           message: 'The storage stored different bytes from the file; it will be sent again.',

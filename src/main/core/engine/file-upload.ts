@@ -11,7 +11,7 @@ import { classify, retryDelay, type RetryOptions } from '../retry'
 import { fingerprintWith } from '../util/fingerprint'
 import { SpeedMeter } from './speed'
 import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
-import { putPart } from '../http/put-part'
+import { etagIsContentMd5, putPart } from '../http/put-part'
 import { mediaMetadata } from '../media/metadata'
 
 /** What a FileUpload needs from its engine: ports, settings and the shared slot machinery. */
@@ -764,13 +764,14 @@ export class FileUpload {
       const md5Hex = md5.toString('hex')
       const target = { key: record.key, uploadId: record.uploadId! }
       const signed = await ctx.store.signPart(target, part.n, signal)
-      const { etag } = await putPart({
+      const { etag, encryption } = await putPart({
         url: signed.url,
         headers: signed.headers,
         body,
         md5Base64: md5.toString('base64'),
         signal,
         partNumber: part.n,
+        resign: () => ctx.store.signPart(target, part.n, signal),
         pace: (bytes, s) => ctx.pace(bytes, s),
         onProgress: (sent) => {
           if (this.run !== run) return
@@ -778,7 +779,7 @@ export class FileUpload {
           this.progressed()
         },
       })
-      this.checkEtag(etag, md5Hex, part.n)
+      this.checkEtag(etag, md5Hex, part.n, encryption)
       if (this.run !== run) return // paused meanwhile: the next reconcile adopts this part
       await ctx.journal.appendPart(this.id, { n: part.n, etag, md5: md5Hex, size: length })
       part.status = 'done'
@@ -821,7 +822,7 @@ export class FileUpload {
           this.progressed()
         },
       })
-      if (done.etag) this.checkEtag(done.etag, md5.toString('hex'), 1)
+      if (done.etag) this.checkEtag(done.etag, md5.toString('hex'), 1, done.encryption)
       if (this.run !== run) return
       this.retryNotice = undefined
       part.status = 'done'
@@ -836,8 +837,8 @@ export class FileUpload {
   }
 
   /** An ETag that is an MD5 must be the MD5 we computed (servers that ignore Content-MD5). */
-  private checkEtag(etag: string, md5Hex: string, n: number) {
-    if (!this.etagIsMd5() || !/^[0-9a-f]{32}$/.test(etag) || etag === md5Hex) return
+  private checkEtag(etag: string, md5Hex: string, n: number, encryption?: string) {
+    if (!this.etagIsMd5(encryption) || !/^[0-9a-f]{32}$/.test(etag) || etag === md5Hex) return
     throw new UploadError({
       code: 'IntegrityMismatch',
       message: `The storage stored different bytes than were sent for part ${n} (checksum mismatch); sending it again.`,
@@ -847,9 +848,15 @@ export class FileUpload {
     })
   }
 
-  /** With SSE-KMS the ETag is not the MD5 of the data; Content-MD5 still guards every byte. */
-  private etagIsMd5() {
-    return this.ctx.objectOptions.sse !== 'aws:kms'
+  /**
+   * With SSE-KMS or SSE-C the ETag is not the MD5 of the data; Content-MD5 still guards every
+   * byte. Known from the options the upload was created with (the journaled ones: today's setting
+   * may differ on a resume) and from what the storage says it applied (`encryption`: a bucket
+   * encrypted by default with SSE-KMS, which a backend-mode client cannot know beforehand).
+   */
+  private etagIsMd5(encryption?: string) {
+    const sse = (this.record?.options ?? this.ctx.objectOptions).sse
+    return etagIsContentMd5(sse) && etagIsContentMd5(encryption)
   }
 
   private async partFailed(part: PartState, run: NonNullable<typeof this.run>, e: unknown) {
@@ -924,7 +931,16 @@ export class FileUpload {
         if (!head || head.etag !== expected) throw e
         done = { key: record.key, bucket: record.bucket, etag: head.etag }
       }
-      if (this.etagIsMd5() && done.etag && /-\d+$/.test(done.etag) && done.etag !== expected) {
+      // Parts accepted with ETags that are not their MD5s (SSE-KMS said so on the PUT): the
+      // object's ETag is not built from MD5s either.
+      const md5Etags = this.parts.every((p) => p.etag === p.md5)
+      if (
+        md5Etags &&
+        this.etagIsMd5(done.encryption) &&
+        done.etag &&
+        /-\d+$/.test(done.etag) &&
+        done.etag !== expected
+      ) {
         throw new UploadError({
           code: 'IntegrityMismatch',
           message: `The stored video does not match the file (ETag ${done.etag}, expected ${expected}). Do not rely on it: retry the upload.`,

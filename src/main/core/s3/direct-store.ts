@@ -139,7 +139,13 @@ export class DirectS3Store implements ObjectStore {
         { abortSignal: signal },
       ),
     )
-    return { key: target.key, bucket: this.bucket, etag: unquote(res.ETag), location: res.Location }
+    return {
+      key: target.key,
+      bucket: this.bucket,
+      etag: unquote(res.ETag),
+      location: res.Location,
+      encryption: encryptionOf(res),
+    }
   }
 
   async abort(target: MultipartTarget, signal?: AbortSignal): Promise<void> {
@@ -197,6 +203,7 @@ export class DirectS3Store implements ObjectStore {
         bucket: this.bucket,
         etag: unquote(res.ETag),
         location: res.Location,
+        encryption: encryptionOf(res),
       }
     } finally {
       input.signal.removeEventListener('abort', onAbort)
@@ -332,6 +339,12 @@ function objectParams(o: ObjectOptions | undefined) {
     SSEKMSKeyId: o.sse === 'aws:kms' ? o.kmsKeyId : undefined,
     StorageClass: o.storageClass as never,
   }
+}
+
+/** What the storage says it encrypted with (see put-part.ts etagIsContentMd5). */
+function encryptionOf(res: object): string | undefined {
+  const r = res as { ServerSideEncryption?: string; SSECustomerAlgorithm?: string }
+  return r.SSECustomerAlgorithm ? 'SSE-C' : r.ServerSideEncryption
 }
 
 export function unquote(etag: string | undefined): string {
