@@ -91,10 +91,18 @@ export class DirectS3Store implements ObjectStore {
           UploadId: target.uploadId,
           PartNumber: partNumber,
         }),
-        { expiresIn: PART_URL_LIFETIME_S },
+        // The presigner stamps `new Date()` and ignores the clock offset the client learnt from
+        // the server (RequestTimeTooSkewed, see `call`): with a system clock far off, every part
+        // URL would carry a wrong X-Amz-Date and be refused (expired, or not yet valid).
+        { expiresIn: PART_URL_LIFETIME_S, signingDate: this.serverNow() },
       ),
     )
     return { url, expiresAt: Date.now() + PART_URL_LIFETIME_S * 1000 }
+  }
+
+  /** The server's time as this client knows it: the system clock plus the learnt offset. */
+  private serverNow(): Date {
+    return new Date(Date.now() + (this.client.config.systemClockOffset || 0))
   }
 
   async listParts(target: MultipartTarget, signal?: AbortSignal): Promise<RemotePart[]> {
