@@ -22,7 +22,9 @@ import type {
   RemotePart,
   SignedPartRequest,
 } from '../ports'
+import { isNetworkError } from '../s3/explain'
 import { explainBackendError } from './backend-errors'
+import { checkHeaders } from './headers'
 
 export type HeadersSource =
   Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>)
@@ -114,6 +116,9 @@ export class CompanionStore implements ObjectStore {
     this.destinationId = `companion:${this.base}`
     this.label = this.base
     this.fetchFn = opts.fetch ?? fetch
+    // A bad name or a value fetch cannot send (a token pasted with a curly quote or €) is said
+    // now, by name: fetch would refuse it with a TypeError that reads like a network failure.
+    if (typeof opts.headers === 'object') checkHeaders(opts.headers, 'the upload server')
     this.signWindow = Math.max(1, Math.floor(opts.signWindow ?? DEFAULT_SIGN_WINDOW))
     this.expiryMarginMs = opts.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS
     this.maxUrlAgeMs = opts.maxUrlAgeMs ?? DEFAULT_MAX_URL_AGE_MS
@@ -414,6 +419,7 @@ export class CompanionStore implements ObjectStore {
     })
     const { url, expires } = (res ?? {}) as Record<string, unknown>
     if (typeof url !== 'string') throw this.badAnswer('SignPart', partNumber)
+    this.refuseChecksumUrl(url, partNumber)
     return signedUrl(url, startedAt, typeof expires === 'number' ? expires : undefined)
   }
 
@@ -434,10 +440,36 @@ export class CompanionStore implements ObjectStore {
     const out = new Map<number, SignedUrl>()
     for (const [n, url] of Object.entries(urls as Record<string, unknown>)) {
       // Batch answers carry no `expires` (Companion): the lifetime is read from the URL.
-      if (typeof url === 'string' && partNumbers.includes(Number(n)))
+      if (typeof url === 'string' && partNumbers.includes(Number(n))) {
+        this.refuseChecksumUrl(url, Number(n))
         out.set(Number(n), signedUrl(url, startedAt))
+      }
     }
     return out
+  }
+
+  /**
+   * A part URL signed with the AWS SDK's default flexible checksums carries the checksum of an
+   * empty body (`x-amz-checksum-crc32=AAAAAA==`, `x-amz-sdk-checksum-algorithm=CRC32`): Companion
+   * run without AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED. AWS S3 (and MinIO, R2) refuse
+   * every part sent there as damaged, which would be retried and then reported as "the data
+   * arrived damaged". Said at once instead, in words for whoever runs the backend.
+   */
+  private refuseChecksumUrl(url: string, partNumber: number): void {
+    let names: string[]
+    try {
+      names = [...new URL(url).searchParams.keys()]
+    } catch {
+      return // not a URL: the PUT will say so
+    }
+    const bad = names.find((n) => /^x-amz-(checksum-|sdk-checksum-algorithm$)/i.test(n))
+    if (!bad) return
+    throw new UploadError({
+      code: 'BackendChecksumUrls',
+      message: `The upload server at ${this.host} signs upload links with a checksum parameter (${bad}) that S3 checks against the data, so every upload would be refused as damaged; Upreel sends nothing to such links. Whoever runs the upload server must turn off the AWS SDK's default request checksums there: set AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED in its environment (Uppy Companion) or requestChecksumCalculation: 'WHEN_REQUIRED' on its S3 client, and restart it.`,
+      operation: 'SignPart',
+      partNumber,
+    })
   }
 
   private uploadPath(target: MultipartTarget, ...rest: string[]): string {
@@ -463,6 +495,7 @@ export class CompanionStore implements ObjectStore {
     const url = this.base + path + (query ? `?${query}` : '')
     const extra =
       typeof this.opts.headers === 'function' ? await this.opts.headers() : this.opts.headers
+    if (typeof this.opts.headers === 'function') checkHeaders(extra, 'the upload server')
     const headers: Record<string, string> = { Accept: 'application/json', ...extra }
     if (o.body !== undefined) headers['Content-Type'] = 'application/json'
     const timeout = AbortSignal.timeout(this.timeoutMs)
@@ -483,6 +516,18 @@ export class CompanionStore implements ObjectStore {
     } catch (e) {
       if (o.signal?.aborted) throw abortError(o.signal)
       const timedOut = timeout.aborted
+      // fetch refusing to build the request (a TypeError that is not its "fetch failed"): the
+      // same request would be refused again, so this is final, not a network wait.
+      if (!timedOut && e instanceof TypeError && !isNetworkError(e)) {
+        throw new UploadError({
+          code: 'BackendRequestInvalid',
+          message: `Upreel could not send its request to the upload server at ${this.host}: the request itself was refused before leaving this computer (a header or address that cannot be sent). Check the backend address and headers.`,
+          operation,
+          partNumber: o.partNumber,
+          // fetch quotes the offending header value, which may be a token: not repeated here.
+          cause: new Error(e.message.replace(/"[^"]*"/g, '"…"')),
+        })
+      }
       throw new UploadError({
         code: timedOut ? 'BackendTimeout' : 'NetworkError',
         message: timedOut
