@@ -384,7 +384,12 @@ export class FileUpload {
     this.notice = undefined
     this.setState('preparing')
     try {
-      run.release = await this.ctx.journal.lock(this.id)
+      // The file's lock too, before any record exists: two processes given this file at once
+      // (neither seeing the other's record yet) must not start two uploads of it.
+      run.release = await this.ctx.journal.lockUpload(this.id, {
+        path: this.path,
+        destinationId: this.ctx.store.destinationId,
+      })
       if (this.run !== run) return void (await run.release())
       // Another process may have driven this record until we got its lock: take its latest.
       if (this.record) this.record = (await this.ctx.journal.load(this.id))?.record ?? this.record
