@@ -982,6 +982,19 @@ export class FileUpload {
         completedAt: ctx.clock.now(),
       })
       .catch((e: unknown) => ctx.log(`history write failed: ${String(e)}`))
+    // The processing hook is owed from here on: journaled before the record goes, so a crash
+    // before it has run leaves it to the next start (journal/pending-hooks.ts), not lost.
+    if (ctx.afterComplete) {
+      await ctx.journal
+        .savePendingHook({
+          v: 1,
+          id: this.id,
+          destinationId: record.destination.id,
+          snapshot: this.snapshot(),
+          savedAt: ctx.clock.now(),
+        })
+        .catch((e: unknown) => ctx.log(`pending hook write failed: ${String(e)}`))
+    }
     await ctx.journal.remove(this.id)
     await this.uploadThumbnail(run.controller.signal)
     if (ctx.afterComplete) {
@@ -989,6 +1002,7 @@ export class FileUpload {
         notice: `After-upload step failed: ${e instanceof Error ? e.message : String(e)}`,
       }))
       if (r?.notice) this.notice = r.notice
+      await ctx.journal.removePendingHook(this.id).catch((e: unknown) => ctx.log(String(e)))
     }
     this.run = undefined
     await run.release?.()

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { isUploadError, UploadError } from '../errors'
 import { nodeJournalFs, type JournalFs } from './journal-fs'
 import { LockDir } from './lock-file'
-import type { HistoryRecord, JournalPart, JournalRecord } from './types'
+import type { HistoryRecord, JournalPart, JournalRecord, PendingHook } from './types'
 
 /**
  * The journal: one append-only log per upload in `<stateDir>/uploads/<id>.jsonl`.
@@ -139,6 +139,57 @@ export class FileJournal {
       }
     }
     return out
+  }
+
+  /** Journals a processing hook owed for a completed upload (see PendingHook). */
+  async savePendingHook(hook: PendingHook): Promise<void> {
+    const dir = this.hooksDir
+    try {
+      await this.fs.mkdir(dir, { recursive: true })
+      await atomicWrite(this.fs, join(dir, `${safeId(hook.id)}.json`), JSON.stringify(hook), dir)
+    } catch (e) {
+      throw stateError(e, this.stateDir)
+    }
+  }
+
+  /** Processing hooks owed (unreadable entries are skipped). */
+  async pendingHooks(): Promise<PendingHook[]> {
+    let names: string[]
+    try {
+      names = await this.fs.readdir(this.hooksDir)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw stateError(e, this.stateDir)
+    }
+    const out: PendingHook[] = []
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const hook = await this.pendingHook(name.slice(0, -'.json'.length)).catch(() => undefined)
+      if (hook) out.push(hook)
+    }
+    return out.sort((a, b) => a.savedAt - b.savedAt)
+  }
+
+  async pendingHook(id: string): Promise<PendingHook | undefined> {
+    try {
+      const j = JSON.parse(
+        await this.fs.readFile(join(this.hooksDir, `${safeId(id)}.json`), 'utf8'),
+      ) as PendingHook
+      return j.v === 1 && j.id === id && j.snapshot ? j : undefined
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError)
+        return undefined
+      throw stateError(e, this.stateDir)
+    }
+  }
+
+  async removePendingHook(id: string): Promise<void> {
+    await this.fs.unlink(join(this.hooksDir, `${safeId(id)}.json`)).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(e, this.stateDir)
+    })
+  }
+
+  private get hooksDir() {
+    return join(this.stateDir, 'pending-hooks')
   }
 
   /**
