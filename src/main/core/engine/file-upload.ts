@@ -96,6 +96,8 @@ export class FileUpload {
   private completing = false
   /** The preparation in progress (cancel waits for it; see freshRecord). */
   private preparing: Promise<void> | undefined
+  /** The latest run's lock taking, settled once the locks are held or given back. */
+  private lockSettled: Promise<void> | undefined
   /** Set by resume when the object turned out to be complete already. */
   private completedEarlier: { key: string; bucket: string; etag: string } | undefined
   private singleSent = 0
@@ -384,13 +386,23 @@ export class FileUpload {
     this.notice = undefined
     this.setState('preparing')
     try {
+      // A run paused while it was still taking the locks gives them back first (else this one
+      // would find them held by this very process).
+      await this.lockSettled
       // The file's lock too, before any record exists: two processes given this file at once
       // (neither seeing the other's record yet) must not start two uploads of it.
-      run.release = await this.ctx.journal.lockUpload(this.id, {
+      const taking = this.ctx.journal.lockUpload(this.id, {
         path: this.path,
         destinationId: this.ctx.store.destinationId,
       })
-      if (this.run !== run) return void (await run.release())
+      this.lockSettled = taking.then(
+        async (release) => {
+          if (this.run !== run) await release()
+        },
+        () => undefined,
+      )
+      run.release = await taking
+      if (this.run !== run) return // given back by lockSettled
       // Another process may have driven this record until we got its lock: take its latest.
       if (this.record) this.record = (await this.ctx.journal.load(this.id))?.record ?? this.record
       const stat = await this.statSource()
