@@ -3,6 +3,13 @@
  * the engine's own PUT (putPart): bytes land intact, expired URLs are re-signed, aborts leave
  * nothing, refusals read as plain words; plus the processing hook against a real HTTP server.
  */
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
@@ -16,7 +23,7 @@ import { UploadError } from '../../src/main/core/errors'
 import { putPart } from '../../src/main/core/http/put-part'
 import type { ObjectStore } from '../../src/main/core/ports'
 import { startTestBackend, type TestBackend } from '../support/backend'
-import { freshBucket, openUploads, sha256OfObject, testClient } from '../support/s3'
+import { freshBucket, openUploads, sha256OfObject, testClient, testServer } from '../support/s3'
 
 const MiB = 1024 * 1024
 const client = testClient()
@@ -277,6 +284,63 @@ describe('CompanionStore against the reference backend', () => {
     )
     expect(e).toMatchObject({ code: 'NetworkError', retryable: true })
     expect(e.message).toMatch(/Could not reach the upload server/)
+  })
+})
+
+describe('a Companion-style backend that signs with the SDK default checksums', () => {
+  // Companion run without AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED: its S3 client is the
+  // SDK's default (WHEN_SUPPORTED). A stand-in that signs parts exactly so, against the real server.
+  it('its part URLs are refused before any byte is sent, in words for whoever runs it', async () => {
+    const s = testServer()
+    const defaultClient = new S3Client({
+      endpoint: s.endpoint,
+      region: s.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey },
+    })
+    const up = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'checksummed.mp4' }),
+    )
+    const signer = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x')
+      const n = Number(url.pathname.split('/').pop())
+      void getSignedUrl(
+        defaultClient,
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: url.searchParams.get('key')!,
+          UploadId: up.UploadId!,
+          PartNumber: n,
+        }),
+        { expiresIn: 800 },
+      ).then((signed) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ url: signed, expires: 800 }))
+      })
+    })
+    await new Promise<void>((r) => signer.listen(0, '127.0.0.1', r))
+    try {
+      const store = createCompanionStore({
+        baseUrl: `http://127.0.0.1:${(signer.address() as AddressInfo).port}`,
+        signWindow: 1,
+      })
+      const e = await rejection(
+        store.signPart({ key: 'checksummed.mp4', uploadId: up.UploadId! }, 1),
+      )
+      expect(e).toMatchObject({ code: 'BackendChecksumUrls', retryable: false })
+      expect(e.message).toMatch(/x-amz-(checksum-crc32|sdk-checksum-algorithm)/)
+      expect(e.message).toMatch(/AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED/)
+    } finally {
+      await new Promise((r) => signer.close(r))
+      defaultClient.destroy()
+      await client.send(
+        new AbortMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'checksummed.mp4',
+          UploadId: up.UploadId!,
+        }),
+      )
+    }
   })
 })
 

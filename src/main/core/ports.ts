@@ -50,6 +50,8 @@ export interface CompletedObject {
   /** Unquoted ETag of the whole object when the store reports it. */
   etag?: string
   location?: string
+  /** The encryption the storage says it applied ('aws:kms', 'SSE-C', …): see put-part.ts. */
+  encryption?: string
 }
 
 export interface PutSmallInput {

@@ -6,7 +6,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import { isUploadError, UploadError } from '../errors'
-import { putPart as defaultPutPart, type PutPartOptions } from '../http/put-part'
+import {
+  etagIsContentMd5,
+  putPart as defaultPutPart,
+  type PutPartOptions,
+  type PutPartResult,
+} from '../http/put-part'
 import type {
   CompletedObject,
   CreatedMultipart,
@@ -17,7 +22,9 @@ import type {
   RemotePart,
   SignedPartRequest,
 } from '../ports'
+import { isNetworkError } from '../s3/explain'
 import { explainBackendError } from './backend-errors'
+import { checkHeaders } from './headers'
 
 export type HeadersSource =
   Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>)
@@ -49,7 +56,7 @@ export interface CompanionStoreOptions {
   /** Wall clock (jumps forward after a sleep, which is what the age check needs). */
   now?: () => number
   /** The PUT used by putSmall (default src/main/core/http/put-part). */
-  putPart?: (opts: PutPartOptions) => Promise<{ etag: string }>
+  putPart?: (opts: PutPartOptions) => Promise<PutPartResult>
 }
 
 /** S3's highest part number. */
@@ -60,8 +67,6 @@ const DEFAULT_SIGN_WINDOW = 4
 const DEFAULT_EXPIRY_MARGIN_MS = 60_000
 const DEFAULT_MAX_URL_AGE_MS = 60_000
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-/** Re-signs tried when a putSmall URL turns out expired (each one is a fresh signature). */
-const PUT_SMALL_RESIGNS = 2
 /** Aborts tried after a small file's PUT failed, 250 ms apart and doubling (under 2 s in all). */
 const SMALL_ABORT_ATTEMPTS = 4
 const SMALL_ABORT_DELAY_MS = 250
@@ -97,7 +102,7 @@ export class CompanionStore implements ObjectStore {
   private readonly maxUrlAgeMs: number
   private readonly timeoutMs: number
   private readonly now: () => number
-  private readonly put: (opts: PutPartOptions) => Promise<{ etag: string }>
+  private readonly put: (opts: PutPartOptions) => Promise<PutPartResult>
   private readonly signing = new Map<string, UploadSigning>()
 
   constructor(private readonly opts: CompanionStoreOptions) {
@@ -111,6 +116,9 @@ export class CompanionStore implements ObjectStore {
     this.destinationId = `companion:${this.base}`
     this.label = this.base
     this.fetchFn = opts.fetch ?? fetch
+    // A bad name or a value fetch cannot send (a token pasted with a curly quote or €) is said
+    // now, by name: fetch would refuse it with a TypeError that reads like a network failure.
+    if (typeof opts.headers === 'object') checkHeaders(opts.headers, 'the upload server')
     this.signWindow = Math.max(1, Math.floor(opts.signWindow ?? DEFAULT_SIGN_WINDOW))
     this.expiryMarginMs = opts.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS
     this.maxUrlAgeMs = opts.maxUrlAgeMs ?? DEFAULT_MAX_URL_AGE_MS
@@ -307,29 +315,23 @@ export class CompanionStore implements ObjectStore {
           operation: 'PutObject',
         })
       const expectedEtag = Buffer.from(input.md5Base64, 'base64').toString('hex')
-      let etag: string | undefined
-      for (let resign = 0; etag === undefined; resign++) {
-        const signed = await this.signPart(created, 1, signal)
-        try {
-          etag = (
-            await this.put({
-              url: signed.url,
-              headers: signed.headers,
-              body,
-              md5Base64: input.md5Base64,
-              signal,
-              onProgress: input.onProgress,
-              operation: 'PutObject',
-              partNumber: 1,
-            })
-          ).etag
-        } catch (e) {
-          if (isUploadError(e) && e.code === 'RequestExpired' && resign < PUT_SMALL_RESIGNS)
-            continue
-          throw e
-        }
-      }
-      if (etag !== expectedEtag)
+      const signed = await this.signPart(created, 1, signal)
+      // A 403 (an expired link above all) is signed again once inside put; the engine's retry
+      // of the whole small file does the rest.
+      const { etag, encryption } = await this.put({
+        url: signed.url,
+        headers: signed.headers,
+        body,
+        md5Base64: input.md5Base64,
+        signal,
+        onProgress: input.onProgress,
+        operation: 'PutObject',
+        partNumber: 1,
+        resign: () => this.signPart(created, 1, signal),
+      })
+      // With SSE-KMS or SSE-C (a bucket encrypted by default) the ETag is not the MD5; the
+      // Content-MD5 sent has guarded the bytes.
+      if (etagIsContentMd5(encryption) && etag !== expectedEtag)
         throw new UploadError({
           code: 'BadDigest',
           message: 'The storage stored different bytes from the file; it will be sent again.',
@@ -417,6 +419,7 @@ export class CompanionStore implements ObjectStore {
     })
     const { url, expires } = (res ?? {}) as Record<string, unknown>
     if (typeof url !== 'string') throw this.badAnswer('SignPart', partNumber)
+    this.refuseChecksumUrl(url, partNumber)
     return signedUrl(url, startedAt, typeof expires === 'number' ? expires : undefined)
   }
 
@@ -437,10 +440,36 @@ export class CompanionStore implements ObjectStore {
     const out = new Map<number, SignedUrl>()
     for (const [n, url] of Object.entries(urls as Record<string, unknown>)) {
       // Batch answers carry no `expires` (Companion): the lifetime is read from the URL.
-      if (typeof url === 'string' && partNumbers.includes(Number(n)))
+      if (typeof url === 'string' && partNumbers.includes(Number(n))) {
+        this.refuseChecksumUrl(url, Number(n))
         out.set(Number(n), signedUrl(url, startedAt))
+      }
     }
     return out
+  }
+
+  /**
+   * A part URL signed with the AWS SDK's default flexible checksums carries the checksum of an
+   * empty body (`x-amz-checksum-crc32=AAAAAA==`, `x-amz-sdk-checksum-algorithm=CRC32`): Companion
+   * run without AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED. AWS S3 (and MinIO, R2) refuse
+   * every part sent there as damaged, which would be retried and then reported as "the data
+   * arrived damaged". Said at once instead, in words for whoever runs the backend.
+   */
+  private refuseChecksumUrl(url: string, partNumber: number): void {
+    let names: string[]
+    try {
+      names = [...new URL(url).searchParams.keys()]
+    } catch {
+      return // not a URL: the PUT will say so
+    }
+    const bad = names.find((n) => /^x-amz-(checksum-|sdk-checksum-algorithm$)/i.test(n))
+    if (!bad) return
+    throw new UploadError({
+      code: 'BackendChecksumUrls',
+      message: `The upload server at ${this.host} signs upload links with a checksum parameter (${bad}) that S3 checks against the data, so every upload would be refused as damaged; Upreel sends nothing to such links. Whoever runs the upload server must turn off the AWS SDK's default request checksums there: set AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED in its environment (Uppy Companion) or requestChecksumCalculation: 'WHEN_REQUIRED' on its S3 client, and restart it.`,
+      operation: 'SignPart',
+      partNumber,
+    })
   }
 
   private uploadPath(target: MultipartTarget, ...rest: string[]): string {
@@ -466,6 +495,7 @@ export class CompanionStore implements ObjectStore {
     const url = this.base + path + (query ? `?${query}` : '')
     const extra =
       typeof this.opts.headers === 'function' ? await this.opts.headers() : this.opts.headers
+    if (typeof this.opts.headers === 'function') checkHeaders(extra, 'the upload server')
     const headers: Record<string, string> = { Accept: 'application/json', ...extra }
     if (o.body !== undefined) headers['Content-Type'] = 'application/json'
     const timeout = AbortSignal.timeout(this.timeoutMs)
@@ -486,6 +516,18 @@ export class CompanionStore implements ObjectStore {
     } catch (e) {
       if (o.signal?.aborted) throw abortError(o.signal)
       const timedOut = timeout.aborted
+      // fetch refusing to build the request (a TypeError that is not its "fetch failed"): the
+      // same request would be refused again, so this is final, not a network wait.
+      if (!timedOut && e instanceof TypeError && !isNetworkError(e)) {
+        throw new UploadError({
+          code: 'BackendRequestInvalid',
+          message: `Upreel could not send its request to the upload server at ${this.host}: the request itself was refused before leaving this computer (a header or address that cannot be sent). Check the backend address and headers.`,
+          operation,
+          partNumber: o.partNumber,
+          // fetch quotes the offending header value, which may be a token: not repeated here.
+          cause: new Error(e.message.replace(/"[^"]*"/g, '"…"')),
+        })
+      }
       throw new UploadError({
         code: timedOut ? 'BackendTimeout' : 'NetworkError',
         message: timedOut

@@ -4,6 +4,9 @@
  * reported beside the upload (it never marks it failed) and never throws for HTTP reasons.
  */
 
+import { isNetworkError } from '../s3/explain'
+import { checkHeaders } from './headers'
+
 export interface ProcessingHookBody {
   key: string
   bucket: string
@@ -56,6 +59,15 @@ export async function postProcessingHook(
   } catch {
     return { ok: false, message: `The processing hook address is not a URL: ${hookUrl}` }
   }
+  try {
+    checkHeaders(opts.headers, 'the processing hook')
+  } catch (e) {
+    const said = (e as Error).message
+    return {
+      ok: false,
+      message: `The upload is complete, but ${said.charAt(0).toLowerCase()}${said.slice(1)}`,
+    }
+  }
   let last: { message: string; status?: number } = { message: '' }
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (attempt > 1) await sleep(backoff(baseDelay, attempt - 1), opts.signal)
@@ -71,9 +83,20 @@ export async function postProcessingHook(
         },
         body: JSON.stringify(body),
         signal,
+        // Not followed, as with the backend's own requests: a redirect would carry the headers
+        // (a bearer token) and the body to an address nobody configured.
+        redirect: 'manual',
       })
       const text = await res.text().catch(() => '')
       if (res.ok) return { ok: true, status: res.status }
+      if (res.status >= 300 && res.status < 400) {
+        const to = res.headers.get('location')
+        return {
+          ok: false,
+          status: res.status,
+          message: `The upload is complete, but the processing hook at ${host} redirects elsewhere${to ? ` (${to})` : ''}, and Upreel does not follow redirects with your sign-in. Use the final address as the hook URL.`,
+        }
+      }
       last = {
         status: res.status,
         message: `The upload is complete, but ${host} did not accept the processing request (HTTP ${res.status}${quote(text)}).`,
@@ -82,6 +105,13 @@ export async function postProcessingHook(
       if (!retryable) return { ok: false, ...last }
     } catch (e) {
       if (opts.signal?.aborted) throw abortError(opts.signal)
+      // fetch refusing to build the request: the same request would be refused again.
+      if (!timeout.aborted && e instanceof TypeError && !isNetworkError(e)) {
+        return {
+          ok: false,
+          message: `The upload is complete, but the request to the processing hook at ${host} could not be built (a header or address that cannot be sent). Check the hook URL and headers.`,
+        }
+      }
       last = {
         message: `The upload is complete, but ${host} could not be reached to start processing (${
           timeout.aborted ? 'no answer in time' : describe(e)

@@ -11,7 +11,7 @@ import { classify, retryDelay, type RetryOptions } from '../retry'
 import { fingerprintWith } from '../util/fingerprint'
 import { SpeedMeter } from './speed'
 import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
-import { putPart } from '../http/put-part'
+import { etagIsContentMd5, putPart } from '../http/put-part'
 import { mediaMetadata } from '../media/metadata'
 import { posterKey } from '../media/poster-key'
 
@@ -101,6 +101,8 @@ export class FileUpload {
   private completing = false
   /** The preparation in progress (cancel waits for it; see freshRecord). */
   private preparing: Promise<void> | undefined
+  /** The latest run's lock taking, settled once the locks are held or given back. */
+  private lockSettled: Promise<void> | undefined
   /** Set by resume when the object turned out to be complete already. */
   private completedEarlier: { key: string; bucket: string; etag: string } | undefined
   private singleSent = 0
@@ -389,8 +391,23 @@ export class FileUpload {
     this.notice = undefined
     this.setState('preparing')
     try {
-      run.release = await this.ctx.journal.lock(this.id)
-      if (this.run !== run) return void (await run.release())
+      // A run paused while it was still taking the locks gives them back first (else this one
+      // would find them held by this very process).
+      await this.lockSettled
+      // The file's lock too, before any record exists: two processes given this file at once
+      // (neither seeing the other's record yet) must not start two uploads of it.
+      const taking = this.ctx.journal.lockUpload(this.id, {
+        path: this.path,
+        destinationId: this.ctx.store.destinationId,
+      })
+      this.lockSettled = taking.then(
+        async (release) => {
+          if (this.run !== run) await release()
+        },
+        () => undefined,
+      )
+      run.release = await taking
+      if (this.run !== run) return // given back by lockSettled
       // Another process may have driven this record until we got its lock: take its latest.
       if (this.record) this.record = (await this.ctx.journal.load(this.id))?.record ?? this.record
       const stat = await this.statSource()
@@ -773,13 +790,14 @@ export class FileUpload {
       const md5Hex = md5.toString('hex')
       const target = { key: record.key, uploadId: record.uploadId! }
       const signed = await ctx.store.signPart(target, part.n, signal)
-      const { etag } = await putPart({
+      const { etag, encryption } = await putPart({
         url: signed.url,
         headers: signed.headers,
         body,
         md5Base64: md5.toString('base64'),
         signal,
         partNumber: part.n,
+        resign: () => ctx.store.signPart(target, part.n, signal),
         pace: (bytes, s) => ctx.pace(bytes, s),
         onProgress: (sent) => {
           if (this.run !== run) return
@@ -787,7 +805,7 @@ export class FileUpload {
           this.progressed()
         },
       })
-      this.checkEtag(etag, md5Hex, part.n)
+      this.checkEtag(etag, md5Hex, part.n, encryption)
       if (this.run !== run) return // paused meanwhile: the next reconcile adopts this part
       await ctx.journal.appendPart(this.id, { n: part.n, etag, md5: md5Hex, size: length })
       part.status = 'done'
@@ -830,7 +848,7 @@ export class FileUpload {
           this.progressed()
         },
       })
-      if (done.etag) this.checkEtag(done.etag, md5.toString('hex'), 1)
+      if (done.etag) this.checkEtag(done.etag, md5.toString('hex'), 1, done.encryption)
       if (this.run !== run) return
       this.retryNotice = undefined
       part.status = 'done'
@@ -845,8 +863,8 @@ export class FileUpload {
   }
 
   /** An ETag that is an MD5 must be the MD5 we computed (servers that ignore Content-MD5). */
-  private checkEtag(etag: string, md5Hex: string, n: number) {
-    if (!this.etagIsMd5() || !/^[0-9a-f]{32}$/.test(etag) || etag === md5Hex) return
+  private checkEtag(etag: string, md5Hex: string, n: number, encryption?: string) {
+    if (!this.etagIsMd5(encryption) || !/^[0-9a-f]{32}$/.test(etag) || etag === md5Hex) return
     throw new UploadError({
       code: 'IntegrityMismatch',
       message: `The storage stored different bytes than were sent for part ${n} (checksum mismatch); sending it again.`,
@@ -856,9 +874,15 @@ export class FileUpload {
     })
   }
 
-  /** With SSE-KMS the ETag is not the MD5 of the data; Content-MD5 still guards every byte. */
-  private etagIsMd5() {
-    return this.ctx.objectOptions.sse !== 'aws:kms'
+  /**
+   * With SSE-KMS or SSE-C the ETag is not the MD5 of the data; Content-MD5 still guards every
+   * byte. Known from the options the upload was created with (the journaled ones: today's setting
+   * may differ on a resume) and from what the storage says it applied (`encryption`: a bucket
+   * encrypted by default with SSE-KMS, which a backend-mode client cannot know beforehand).
+   */
+  private etagIsMd5(encryption?: string) {
+    const sse = (this.record?.options ?? this.ctx.objectOptions).sse
+    return etagIsContentMd5(sse) && etagIsContentMd5(encryption)
   }
 
   private async partFailed(part: PartState, run: NonNullable<typeof this.run>, e: unknown) {
@@ -933,7 +957,16 @@ export class FileUpload {
         if (!head || head.etag !== expected) throw e
         done = { key: record.key, bucket: record.bucket, etag: head.etag }
       }
-      if (this.etagIsMd5() && done.etag && /-\d+$/.test(done.etag) && done.etag !== expected) {
+      // Parts accepted with ETags that are not their MD5s (SSE-KMS said so on the PUT): the
+      // object's ETag is not built from MD5s either.
+      const md5Etags = this.parts.every((p) => p.etag === p.md5)
+      if (
+        md5Etags &&
+        this.etagIsMd5(done.encryption) &&
+        done.etag &&
+        /-\d+$/.test(done.etag) &&
+        done.etag !== expected
+      ) {
         throw new UploadError({
           code: 'IntegrityMismatch',
           message: `The stored video does not match the file (ETag ${done.etag}, expected ${expected}). Do not rely on it: retry the upload.`,
@@ -970,6 +1003,19 @@ export class FileUpload {
         completedAt: ctx.clock.now(),
       })
       .catch((e: unknown) => ctx.log(`history write failed: ${String(e)}`))
+    // The processing hook is owed from here on: journaled before the record goes, so a crash
+    // before it has run leaves it to the next start (journal/pending-hooks.ts), not lost.
+    if (ctx.afterComplete) {
+      await ctx.journal
+        .savePendingHook({
+          v: 1,
+          id: this.id,
+          destinationId: record.destination.id,
+          snapshot: this.snapshot(),
+          savedAt: ctx.clock.now(),
+        })
+        .catch((e: unknown) => ctx.log(`pending hook write failed: ${String(e)}`))
+    }
     await ctx.journal.remove(this.id)
     await this.uploadThumbnail(run.controller.signal)
     if (ctx.afterComplete) {
@@ -977,6 +1023,7 @@ export class FileUpload {
         notice: `After-upload step failed: ${e instanceof Error ? e.message : String(e)}`,
       }))
       if (r?.notice) this.notice = r.notice
+      await ctx.journal.removePendingHook(this.id).catch((e: unknown) => ctx.log(String(e)))
     }
     this.run = undefined
     await run.release?.()

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
 import { isUploadError } from '../errors'
 import { FileJournal } from '../journal/file-journal'
+import { replayPendingHooks } from '../journal/pending-hooks'
 import type { JournalRecord, ObjectOptions } from '../journal/types'
 import { DEFAULT_KEY_TEMPLATE, DEFAULT_THUMBNAIL_KEY_TEMPLATE } from '../key-template'
 import { nodeFileSource, systemClock } from '../node-adapters'
@@ -66,6 +67,7 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   private readonly inflight = new Set<Promise<void>>()
   private pumping = false
   private pumpAgain = false
+  private hooksReplayed = false
 
   constructor(readonly options: EngineOptions) {
     super()
@@ -103,6 +105,7 @@ export class UploadEngine extends EventEmitter implements EngineApi {
 
   async add(files: AddFileInput[]): Promise<UploadSnapshot[]> {
     this.assertOpen()
+    this.replayPendingHooks()
     const out: UploadSnapshot[] = []
     // Maps, not scans: a dropped folder can hold 10,000 files.
     const active = new Map<string, FileUpload>()
@@ -248,6 +251,7 @@ export class UploadEngine extends EventEmitter implements EngineApi {
 
   async resumeInterrupted(ids?: string[]): Promise<UploadSnapshot[]> {
     this.assertOpen()
+    this.replayPendingHooks()
     const records = await this.journal.list()
     const out: UploadSnapshot[] = []
     for (const r of records) {
@@ -363,6 +367,22 @@ export class UploadEngine extends EventEmitter implements EngineApi {
       }
     }
     return report
+  }
+
+  /**
+   * Processing hooks an earlier run owed when it crashed: sent once, when this engine first gets
+   * work (close() waits for them). Not at construction: `list` and `abort` must not post.
+   */
+  private replayPendingHooks() {
+    if (this.hooksReplayed || !this.ctx.afterComplete) return
+    this.hooksReplayed = true
+    this.track(
+      replayPendingHooks(this.journal, {
+        destinationId: this.ctx.store.destinationId,
+        afterComplete: this.ctx.afterComplete,
+        log: this.ctx.log,
+      }),
+    )
   }
 
   // ------------------------------------------------------------------ lifecycle

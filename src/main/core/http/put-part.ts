@@ -1,6 +1,6 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http'
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https'
-import { UploadError } from '../errors'
+import { isUploadError, UploadError } from '../errors'
 import { explainS3Error, networkError, parseS3ErrorXml } from '../s3/explain'
 
 /**
@@ -35,15 +35,78 @@ export interface PutPartOptions {
   idleTimeoutMs?: number
   operation?: string
   partNumber?: number
+  /**
+   * Signs the same part again. Given, a PUT answered 403 (an expired link, AccessDenied, a
+   * signature refused) is sent once more with a fresh signature before it counts: a link can
+   * age past its expiry on the way, or be signed a moment before a permission or key rotation.
+   */
+  resign?: () => Promise<{ url: string; headers?: Record<string, string> }>
+}
+
+export interface PutPartResult {
+  /** Unquoted, lower-case ETag. */
+  etag: string
+  /**
+   * The encryption the storage says it applied: its `x-amz-server-side-encryption` answer
+   * (`AES256`, `aws:kms`, `aws:kms:dsse`), or `SSE-C` for a customer-provided key. Absent when the
+   * storage says nothing (no encryption, or a server that does not report it).
+   */
+  encryption?: string
 }
 
 /**
- * PUTs a body to a (presigned) URL and returns the unquoted ETag. Failures are UploadErrors:
- * S3 XML errors explained, an expired presigned URL as retryable 'RequestExpired' (the caller
- * re-signs), network failures as retryable 'NetworkError'. An abort rejects with the signal's
- * reason (an AbortError) and is never reported as a failure.
+ * Whether an ETag is the MD5 of the stored bytes, given the encryption the storage applied. Not
+ * with SSE-KMS (`aws:kms`, `aws:kms:dsse`) or SSE-C: there the ETag is opaque, and Content-MD5
+ * alone protects the bytes (the storage still refuses a damaged body with BadDigest).
  */
-export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
+export function etagIsContentMd5(encryption: string | undefined): boolean {
+  const e = (encryption ?? '').toLowerCase()
+  return !e.startsWith('aws:kms') && e !== 'sse-c'
+}
+
+/**
+ * PUTs a body to a (presigned) URL and returns the unquoted ETag (and the encryption applied).
+ * Failures are UploadErrors: S3 XML errors explained, an expired presigned URL as retryable
+ * 'RequestExpired' (the caller re-signs), network failures as retryable 'NetworkError'. With
+ * `resign`, a 403 is retried once at once with a fresh signature; a second 403 is final, in plain
+ * words. An abort rejects with the signal's reason (an AbortError) and is never reported as a
+ * failure.
+ */
+export async function putPart(opts: PutPartOptions): Promise<PutPartResult> {
+  try {
+    return await putOnce(opts)
+  } catch (e) {
+    if (!opts.resign || !(isUploadError(e) && e.status === 403) || opts.signal.aborted) throw e
+    const fresh = await opts.resign()
+    try {
+      return await putOnce({ ...opts, url: fresh.url, headers: fresh.headers })
+    } catch (again) {
+      throw isUploadError(again) && again.status === 403 ? refusedTwice(again) : again
+    }
+  }
+}
+
+/**
+ * A freshly signed link refused too: signing again will not help. An expired one means the clock
+ * of whatever signs the links is off by more than their lifetime.
+ */
+function refusedTwice(e: UploadError): UploadError {
+  const expired = e.code === 'RequestExpired'
+  return new UploadError({
+    code: e.code,
+    message: expired
+      ? 'The storage refused the upload link as expired, even one signed a moment before. The clock of whatever signs the links (the upload server in backend mode, this computer otherwise) is probably wrong: set it to the correct time automatically, then retry.'
+      : `${e.message.replace(/([^.!?])$/, '$1.')} A freshly signed link was refused as well.`,
+    retryable: false,
+    operation: e.operation,
+    partNumber: e.partNumber,
+    status: e.status,
+    requestId: e.requestId,
+    cause: e.cause ?? e,
+  })
+}
+
+function putOnce(opts: PutPartOptions): Promise<PutPartResult> {
   const operation = opts.operation ?? 'UploadPart'
   const { partNumber, body, signal } = opts
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
@@ -65,7 +128,7 @@ export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
     let settled = false
     let refused = false
     let idleTimer: NodeJS.Timeout | undefined
-    const finish = (err: unknown, value?: { etag: string }) => {
+    const finish = (err: unknown, value?: PutPartResult) => {
       if (settled) return
       settled = true
       clearTimeout(idleTimer)
@@ -122,7 +185,10 @@ export function putPart(opts: PutPartOptions): Promise<{ etag: string }> {
                 }),
               )
             }
-            return finish(undefined, { etag })
+            const encryption = res.headers['x-amz-server-side-encryption-customer-algorithm']
+              ? 'SSE-C'
+              : headerString(res, 'x-amz-server-side-encryption')
+            return finish(undefined, encryption ? { etag, encryption } : { etag })
           }
           const xml = parseS3ErrorXml(text)
           const requestId = xml.requestId ?? headerString(res, 'x-amz-request-id')

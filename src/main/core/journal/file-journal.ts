@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto'
-import { constants as FS } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
-import { hostname } from 'node:os'
+import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { UploadError } from '../errors'
-import type { HistoryRecord, JournalPart, JournalRecord } from './types'
+import { isUploadError, UploadError } from '../errors'
+import { nodeJournalFs, type JournalFs } from './journal-fs'
+import { LockDir } from './lock-file'
+import type { HistoryRecord, JournalPart, JournalRecord, PendingHook } from './types'
 
 /**
  * The journal: one append-only log per upload in `<stateDir>/uploads/<id>.jsonl`.
@@ -14,22 +13,30 @@ import type { HistoryRecord, JournalPart, JournalRecord } from './types'
  * only tear the last line, which `load` ignores. Rewrites (restart from zero, compaction of a torn
  * tail) go to a temp file, fsync, rename, fsync the directory: the old or the new, never half.
  *
- * `<id>.lock` holds the pid of the process driving the upload, so two processes (the app and the
- * CLI) never drive the same upload. A lock whose process is gone is taken over.
+ * `<id>.lock` names the process driving the upload, and `src-<hash>.lock` the one sending that
+ * file to that destination, so two processes (the app and the CLI) never drive the same upload
+ * nor start two uploads of one file (lock-file.ts). A lock whose process is gone is taken over.
  */
 export class FileJournal {
   readonly dir: string
   private readonly historyPath: string
   private ready: Promise<void> | undefined
+  private readonly fs: JournalFs
+  private readonly locks: LockDir
 
-  constructor(readonly stateDir: string) {
+  constructor(
+    readonly stateDir: string,
+    opts: { fs?: JournalFs } = {},
+  ) {
     this.dir = join(stateDir, 'uploads')
     this.historyPath = join(stateDir, 'history.jsonl')
+    this.fs = opts.fs ?? nodeJournalFs
+    this.locks = new LockDir(this.fs, this.dir)
   }
 
   private ensureDir(): Promise<void> {
     // A failure is not kept: the disk may have been fixed (space freed) before the next call.
-    this.ready ??= mkdir(this.dir, { recursive: true }).then(
+    this.ready ??= this.fs.mkdir(this.dir, { recursive: true }).then(
       () => undefined,
       (e: unknown) => {
         this.ready = undefined
@@ -46,7 +53,7 @@ export class FileJournal {
   async list(): Promise<JournalRecord[]> {
     await this.ensureDir()
     const names = (
-      await readdir(this.dir).catch((e: unknown) => {
+      await this.fs.readdir(this.dir).catch((e: unknown) => {
         throw stateError(e, this.stateDir)
       })
     ).filter((n) => n.endsWith('.jsonl'))
@@ -62,7 +69,7 @@ export class FileJournal {
   async load(id: string): Promise<{ record: JournalRecord; torn: boolean } | undefined> {
     let text: string
     try {
-      text = await readFile(this.path(id), 'utf8')
+      text = await this.fs.readFile(this.path(id), 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw stateError(e, this.stateDir)
@@ -75,7 +82,7 @@ export class FileJournal {
     await this.ensureDir()
     const lines = [JSON.stringify({ t: 'record', ...record, parts: undefined })]
     for (const p of record.parts) lines.push(JSON.stringify({ t: 'part', ...p }))
-    await atomicWrite(this.path(record.id), lines.join('\n') + '\n', this.dir).catch(
+    await atomicWrite(this.fs, this.path(record.id), lines.join('\n') + '\n', this.dir).catch(
       (e: unknown) => {
         throw stateError(e, this.stateDir)
       },
@@ -94,15 +101,15 @@ export class FileJournal {
   }
 
   async remove(id: string): Promise<void> {
-    await unlink(this.path(id)).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e
+    await this.fs.unlink(this.path(id)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw stateError(e, this.stateDir)
     })
   }
 
   async addHistory(entry: HistoryRecord): Promise<void> {
     await this.ensureDir()
     try {
-      const fh = await open(this.historyPath, 'a')
+      const fh = await this.fs.open(this.historyPath, 'a')
       try {
         await fh.write(JSON.stringify(entry) + '\n')
         await fh.datasync()
@@ -117,10 +124,10 @@ export class FileJournal {
   async history(): Promise<HistoryRecord[]> {
     let text: string
     try {
-      text = await readFile(this.historyPath, 'utf8')
+      text = await this.fs.readFile(this.historyPath, 'utf8')
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw e
+      throw stateError(e, this.stateDir)
     }
     const out: HistoryRecord[] = []
     for (const line of text.split('\n')) {
@@ -134,52 +141,104 @@ export class FileJournal {
     return out
   }
 
+  /** Journals a processing hook owed for a completed upload (see PendingHook). */
+  async savePendingHook(hook: PendingHook): Promise<void> {
+    const dir = this.hooksDir
+    try {
+      await this.fs.mkdir(dir, { recursive: true })
+      await atomicWrite(this.fs, join(dir, `${safeId(hook.id)}.json`), JSON.stringify(hook), dir)
+    } catch (e) {
+      throw stateError(e, this.stateDir)
+    }
+  }
+
+  /** Processing hooks owed (unreadable entries are skipped). */
+  async pendingHooks(): Promise<PendingHook[]> {
+    let names: string[]
+    try {
+      names = await this.fs.readdir(this.hooksDir)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw stateError(e, this.stateDir)
+    }
+    const out: PendingHook[] = []
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const hook = await this.pendingHook(name.slice(0, -'.json'.length)).catch(() => undefined)
+      if (hook) out.push(hook)
+    }
+    return out.sort((a, b) => a.savedAt - b.savedAt)
+  }
+
+  async pendingHook(id: string): Promise<PendingHook | undefined> {
+    try {
+      const j = JSON.parse(
+        await this.fs.readFile(join(this.hooksDir, `${safeId(id)}.json`), 'utf8'),
+      ) as PendingHook
+      return j.v === 1 && j.id === id && j.snapshot ? j : undefined
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError)
+        return undefined
+      throw stateError(e, this.stateDir)
+    }
+  }
+
+  async removePendingHook(id: string): Promise<void> {
+    await this.fs.unlink(join(this.hooksDir, `${safeId(id)}.json`)).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(e, this.stateDir)
+    })
+  }
+
+  private get hooksDir() {
+    return join(this.stateDir, 'pending-hooks')
+  }
+
   /**
    * Takes the upload's lock. Throws UploadError 'Locked' when another live process holds it.
    * Returns the release function.
    */
   async lock(id: string): Promise<() => Promise<void>> {
-    await this.ensureDir()
-    const lockPath = join(this.dir, `${safeId(id)}.lock`)
-    const key = `${this.dir}/${id}`
-    if (heldHere.has(key)) throw lockedError(process.pid)
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(lockPath, FS.O_CREAT | FS.O_EXCL | FS.O_WRONLY)
-        await fh.write(JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }))
-        await fh.close()
-        heldHere.add(key)
-        return async () => {
-          heldHere.delete(key)
-          await unlink(lockPath).catch(() => undefined)
-        }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw stateError(e, this.stateDir)
-        const holder = await lockHolder(lockPath)
-        // Our own pid without an in-process holder: an engine of this process that was dropped
-        // without close() (a test's simulated crash). Otherwise only a dead process is stale.
-        const stale =
-          !holder ||
-          holder.host !== hostname() ||
-          holder.pid === process.pid ||
-          !processAlive(holder.pid)
-        if (!stale) throw lockedError(holder.pid)
-        await unlink(lockPath).catch(() => undefined)
+    return this.takeLock(safeId(id))
+  }
+
+  /**
+   * The locks for driving an upload: the file sent to its destination first, then the record.
+   * The first is what keeps two processes given the same file at the same moment (before either
+   * has a record the other could see) from starting two uploads of it.
+   */
+  async lockUpload(
+    id: string,
+    source: { path: string; destinationId: string },
+  ): Promise<() => Promise<void>> {
+    const releaseSource = await this.takeLock(sourceLockName(source))
+    try {
+      const releaseRecord = await this.lock(id)
+      return async () => {
+        await releaseRecord()
+        await releaseSource()
       }
+    } catch (e) {
+      await releaseSource()
+      throw e
     }
-    throw lockedError(undefined)
   }
 
   /** The pid holding a record's lock, if that process is alive and not us. */
   async lockedBy(id: string): Promise<number | undefined> {
-    const holder = await lockHolder(join(this.dir, `${safeId(id)}.lock`))
-    if (!holder || holder.host !== hostname() || holder.pid === process.pid) return undefined
-    return processAlive(holder.pid) ? holder.pid : undefined
+    return this.locks.holder(safeId(id))
+  }
+
+  private async takeLock(name: string): Promise<() => Promise<void>> {
+    await this.ensureDir()
+    try {
+      return await this.locks.acquire(name)
+    } catch (e) {
+      throw isUploadError(e) ? e : stateError(e, this.stateDir)
+    }
   }
 
   private async append(id: string, entry: object): Promise<void> {
     try {
-      const fh = await open(this.path(id), 'a')
+      const fh = await this.fs.open(this.path(id), 'a')
       try {
         await fh.write(JSON.stringify(entry) + '\n')
         await fh.datasync()
@@ -191,9 +250,6 @@ export class FileJournal {
     }
   }
 }
-
-/** Lock keys held by engines of this process (a file lock can't tell two engines apart). */
-const heldHere = new Set<string>()
 
 export function parseLog(text: string): { record: JournalRecord; torn: boolean } | undefined {
   const lines = text.split('\n')
@@ -229,45 +285,37 @@ export function parseLog(text: string): { record: JournalRecord; torn: boolean }
   return { record, torn }
 }
 
-async function atomicWrite(path: string, data: string, dir: string): Promise<void> {
+async function atomicWrite(fs: JournalFs, path: string, data: string, dir: string): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
-  const fh = await open(tmp, 'w')
+  const fh = await fs.open(tmp, 'w')
   try {
     await fh.write(data)
     await fh.sync()
   } catch (e) {
     // A disk that filled up mid-write must not keep half a temp file (it holds space too).
     await fh.close().catch(() => undefined)
-    await unlink(tmp).catch(() => undefined)
+    await fs.unlink(tmp).catch(() => undefined)
     throw e
   }
   await fh.close()
-  await rename(tmp, path)
+  try {
+    await fs.rename(tmp, path)
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined)
+    throw e
+  }
   // fsync the directory so the rename itself survives a power cut
-  const d = await open(dir, 'r').catch(() => undefined)
+  const d = await fs.open(dir, 'r').catch(() => undefined)
   if (d) {
     await d.sync().catch(() => undefined)
     await d.close()
   }
 }
 
-async function lockHolder(path: string): Promise<{ pid: number; host: string } | undefined> {
-  try {
-    const j = JSON.parse(await readFile(path, 'utf8')) as { pid?: unknown; host?: unknown }
-    if (typeof j.pid === 'number' && typeof j.host === 'string') return { pid: j.pid, host: j.host }
-  } catch {
-    // unreadable or half-written lock: treated as stale
-  }
-  return undefined
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
+/** `src-<hash>`: the lock name for one file sent to one destination. */
+function sourceLockName(source: { path: string; destinationId: string }): string {
+  const h = createHash('sha256').update(`${source.destinationId}\n${source.path}`).digest('hex')
+  return `src-${h.slice(0, 40)}`
 }
 
 /**
@@ -305,13 +353,6 @@ export function stateError(e: unknown, stateDir: string): unknown {
     default:
       return e
   }
-}
-
-function lockedError(pid: number | undefined): UploadError {
-  return new UploadError({
-    code: 'Locked',
-    message: `Another Upreel process${pid ? ` (pid ${pid})` : ''} is already uploading this file. It continues there; close that one to take it over here.`,
-  })
 }
 
 function safeId(id: string): string {

@@ -1,4 +1,4 @@
-import type { MediaInfo } from '../engine/types'
+import type { MediaInfo, UploadSnapshot } from '../engine/types'
 
 export interface JournalPart {
   /** Part number, 1-based. */
@@ -72,4 +72,19 @@ export interface HistoryRecord {
   location?: string
   thumbnailKey?: string
   completedAt: number
+}
+
+/**
+ * A processing hook owed for a completed upload: written before the upload's record is removed,
+ * removed once the hook has run, so a crash in between leaves it for the next start.
+ */
+export interface PendingHook {
+  v: 1
+  /** The upload's id (its record is gone by now). */
+  id: string
+  /** Replayed only by an engine for this destination (its hook configuration). */
+  destinationId: string
+  /** What the hook is given, as it was when the upload completed. */
+  snapshot: UploadSnapshot
+  savedAt: number
 }

@@ -91,10 +91,18 @@ export class DirectS3Store implements ObjectStore {
           UploadId: target.uploadId,
           PartNumber: partNumber,
         }),
-        { expiresIn: PART_URL_LIFETIME_S },
+        // The presigner stamps `new Date()` and ignores the clock offset the client learnt from
+        // the server (RequestTimeTooSkewed, see `call`): with a system clock far off, every part
+        // URL would carry a wrong X-Amz-Date and be refused (expired, or not yet valid).
+        { expiresIn: PART_URL_LIFETIME_S, signingDate: this.serverNow() },
       ),
     )
     return { url, expiresAt: Date.now() + PART_URL_LIFETIME_S * 1000 }
+  }
+
+  /** The server's time as this client knows it: the system clock plus the learnt offset. */
+  private serverNow(): Date {
+    return new Date(Date.now() + (this.client.config.systemClockOffset || 0))
   }
 
   async listParts(target: MultipartTarget, signal?: AbortSignal): Promise<RemotePart[]> {
@@ -139,7 +147,13 @@ export class DirectS3Store implements ObjectStore {
         { abortSignal: signal },
       ),
     )
-    return { key: target.key, bucket: this.bucket, etag: unquote(res.ETag), location: res.Location }
+    return {
+      key: target.key,
+      bucket: this.bucket,
+      etag: unquote(res.ETag),
+      location: res.Location,
+      encryption: encryptionOf(res),
+    }
   }
 
   async abort(target: MultipartTarget, signal?: AbortSignal): Promise<void> {
@@ -197,6 +211,7 @@ export class DirectS3Store implements ObjectStore {
         bucket: this.bucket,
         etag: unquote(res.ETag),
         location: res.Location,
+        encryption: encryptionOf(res),
       }
     } finally {
       input.signal.removeEventListener('abort', onAbort)
@@ -332,6 +347,12 @@ function objectParams(o: ObjectOptions | undefined) {
     SSEKMSKeyId: o.sse === 'aws:kms' ? o.kmsKeyId : undefined,
     StorageClass: o.storageClass as never,
   }
+}
+
+/** What the storage says it encrypted with (see put-part.ts etagIsContentMd5). */
+function encryptionOf(res: object): string | undefined {
+  const r = res as { ServerSideEncryption?: string; SSECustomerAlgorithm?: string }
+  return r.SSECustomerAlgorithm ? 'SSE-C' : r.ServerSideEncryption
 }
 
 export function unquote(etag: string | undefined): string {
