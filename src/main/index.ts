@@ -164,6 +164,10 @@ async function start(): Promise<void> {
       quitting = true
       app.quit()
     },
+    exit: () => {
+      consoleLogger.warn('shutdown did not finish in time: exiting')
+      app.exit(0)
+    },
   })
   app.on('before-quit', (event) => {
     if (quitting) return
