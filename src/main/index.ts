@@ -8,6 +8,7 @@ import {
   clipboard,
   dialog,
   Menu,
+  nativeTheme,
   net,
   Notification,
   powerMonitor,
@@ -21,11 +22,11 @@ import ElectronStore from 'electron-store'
 import { join } from 'node:path'
 import { createAppProtocolHandler } from './app-protocol'
 import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, appUrlCheck } from './app-url'
-import { fileArgs } from './argv'
+import { fileArgs, secondInstanceArgs } from './argv'
 import { appUserDataDir, defaultStateDir } from './core/paths'
 import { CSP } from './csp'
 import { openExternalSafely } from './external'
-import { electronIpcMain } from './ipc/electron-ipc'
+import { electronIpcMain, removeElectronStoreListener } from './ipc/electron-ipc'
 import { mainFramePolicy } from './ipc/handle'
 import { buildAppMenu } from './menu'
 import { createAppServices, type AppServices } from './services/app-services'
@@ -81,6 +82,7 @@ function openWindow(): BrowserWindow {
     url: devUrl ?? APP_INDEX_URL,
     isAppUrl,
     preloadPath: join(__dirname, '../preload/index.js'),
+    dark: nativeTheme.shouldUseDarkColors,
   })
   w.on('close', (event) => {
     // Closing the window quits on Windows and Linux: ask first when files are moving.
@@ -125,6 +127,7 @@ async function start(): Promise<void> {
   )
 
   const store = new ElectronStore({ name: 'settings', clearInvalidConfig: true })
+  removeElectronStoreListener()
   services = await createAppServices({
     dataDir: app.getPath('userData'),
     stateDir: process.env.UPREEL_USER_DATA_DIR
@@ -202,13 +205,16 @@ async function addViaDialog(kind: 'files' | 'folder'): Promise<void> {
   if (!r.canceled) addPaths(r.filePaths)
 }
 
-if (!app.requestSingleInstanceLock()) {
+// Our own arguments travel as additionalData: Electron documents that the argv it passes to
+// 'second-instance' may be reordered and carry Chromium's additions.
+if (!app.requestSingleInstanceLock({ argv: process.argv, cwd: process.cwd() })) {
   // Another Upreel is running: it receives our arguments through 'second-instance'.
   app.quit()
 } else {
-  app.on('second-instance', (_event, argv, cwd) => {
+  app.on('second-instance', (_event, argv, cwd, additionalData) => {
     showWindow()
-    addPaths(fileArgs(argv, cwd, process.defaultApp === true))
+    const launch = secondInstanceArgs(additionalData, { argv, cwd })
+    addPaths(fileArgs(launch.argv, launch.cwd, process.defaultApp === true))
   })
   // macOS "Open with Upreel" / dropping on the dock icon.
   app.on('open-file', (event, path) => {
