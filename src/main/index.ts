@@ -64,9 +64,14 @@ let services: AppServices | null = null
 let quitting = false
 const pendingPaths: string[] = []
 
-function addPaths(paths: string[]): void {
+/**
+ * Files from outside the page ("Open with", a second launch, the menu). The services hold them
+ * until the page listens and a destination exists, then hand the result to the page (duplicates
+ * asked about there); before the services exist they wait here.
+ */
+function addPaths(paths: string[], source: 'argv' | 'dialog' = 'argv'): void {
   if (paths.length === 0) return
-  if (services) void services.addPaths(paths, 'argv')
+  if (services) void services.addPaths(paths, source)
   else pendingPaths.push(...paths)
 }
 
@@ -93,6 +98,8 @@ function openWindow(): BrowserWindow {
   })
   w.on('closed', () => {
     if (win === w) win = null
+    // macOS keeps running without a window: files opened now wait for the next one.
+    services?.pageGone()
   })
   return w
 }
@@ -202,7 +209,7 @@ async function addViaDialog(kind: 'files' | 'folder'): Promise<void> {
     title: kind === 'files' ? 'Add videos' : 'Add a folder of videos',
     properties: kind === 'files' ? ['openFile', 'multiSelections'] : ['openDirectory'],
   })
-  if (!r.canceled) addPaths(r.filePaths)
+  if (!r.canceled) addPaths(r.filePaths, 'dialog')
 }
 
 // Our own arguments travel as additionalData: Electron documents that the argv it passes to

@@ -397,6 +397,11 @@ export const invoke = {
   },
   /** Opens an https link in the browser. Renderer may NOT open other schemes or files. */
   openExternal: { channel: 'app:open-external', request: z.object({ url: Https }).strict() },
+  /**
+   * The page has subscribed to the events: main now delivers what waited for it (files opened
+   * with Upreel at launch). Carries nothing; calling it twice is harmless.
+   */
+  pageReady: { channel: 'app:page-ready', request: Empty },
 } as const
 
 export interface InvokeResults {
@@ -429,6 +434,7 @@ export interface InvokeResults {
   revealFile: void
   cleanup: CleanupSummary
   openExternal: void
+  pageReady: void
 }
 
 export type InvokeName = keyof typeof invoke
@@ -447,6 +453,11 @@ export const events = {
   onNotice: 'app:notice',
   /** The app menu asks the page to show a view. */
   onNavigate: 'app:navigate',
+  /**
+   * What came of files added outside the page (Open with Upreel, a second launch, the menu's Add
+   * Videos…): the page shows it like its own adds, duplicate question included.
+   */
+  onAddResult: 'uploads:add-result',
 } as const
 
 export interface EventPayloads {
@@ -454,6 +465,7 @@ export interface EventPayloads {
   onInterruptedChanged: InterruptedRow[]
   onNotice: Notice
   onNavigate: View
+  onAddResult: AddResult
 }
 
 export type EventName = keyof typeof events

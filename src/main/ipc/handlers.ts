@@ -45,6 +45,8 @@ export interface HandlerContext {
   app: { version: string; platform: string }
   activeCount(): number
   relay: { snapshot(): UploadsSnapshot }
+  /** The page listens: deliver what waited for it (app-services). */
+  pageReady(): void
 }
 
 export function createHandlers(ctx: HandlerContext): Handlers {
@@ -185,5 +187,6 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     openExternal: async ({ url }) => {
       if (!(await openExternalSafely(ctx.shell, url))) throw new Error('Only https links open.')
     },
+    pageReady: () => ctx.pageReady(),
   }
 }

@@ -49,6 +49,8 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv
   viewport?: { width: number; height: number }
   colorScheme?: 'light' | 'dark'
+  /** Files the app is launched with ("Open with Upreel", `upreel clip.mp4`). */
+  openWith?: string[]
 }
 
 type Listener = (event: InvokeEventLike, ...args: unknown[]) => unknown
@@ -131,6 +133,8 @@ export class AppHarness {
     app.seed()
     await app.wirePage()
     app.services = await app.startServices()
+    // As index.ts does at launch: handed to the services before the page exists.
+    if (opts.openWith) void app.services.addPaths(opts.openWith, 'argv')
     await page.goto(`${E2E_ORIGIN}/index.html`)
     await page.locator('[data-testid="app"][data-ready="true"]').waitFor()
     // Screenshots and assertions never race the CSS transitions of progress bars.
