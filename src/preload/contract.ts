@@ -287,8 +287,10 @@ export const invoke = {
   /** The whole queue with its batch sequence number. Read-only. */
   listUploads: { channel: 'uploads:list', request: Empty },
   /**
-   * Files and folders the user dropped. Renderer may NOT make main read anything else: every path
-   * is re-checked in main (absolute, exists, regular file or folder); others come back `refused`.
+   * Files and folders the user dropped. The page hands the preload File objects; the preload asks
+   * Electron (webUtils) for their paths, so the page never names a path: a File the page made
+   * itself, or a string, has none and is refused there. Main checks each path again (absolute,
+   * exists, regular file or folder, not in Upreel's data folder); others come back `refused`.
    */
   addDropped: {
     channel: 'uploads:add-dropped',
@@ -478,11 +480,15 @@ type InvokeFn<K extends InvokeName> =
     ? (request?: InvokeRequest<K>) => Promise<InvokeResults[K]>
     : (request: InvokeRequest<K>) => Promise<InvokeResults[K]>
 
-export type UpreelApi = { [K in InvokeName]: InvokeFn<K> } & {
+export type UpreelApi = { [K in Exclude<InvokeName, 'addDropped'>]: InvokeFn<K> } & {
   [E in EventName]: (listener: (payload: EventPayloads[E]) => void) => () => void
 } & {
-  /** The real path of a dropped File (Electron's webUtils); '' for files not from the disk. */
-  pathForFile(file: File): string
+  /**
+   * Adds dropped files and folders: the File objects of the drop event. Their paths stay in the
+   * preload (Electron's webUtils); a File not backed by the disk, or anything that is not a File,
+   * comes back in `refused`.
+   */
+  addDropped(files: readonly File[]): Promise<AddResult>
 }
 
 /** The global the preload exposes (`window.upreel`). */

@@ -1,6 +1,10 @@
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { testServer } from '../support/s3'
+import { AppPage } from './pages/app-page'
+import { QueuePage } from './pages/queue-page'
 import { useE2E } from './support/context'
+import { smallVideo } from './support/videos'
 
 const e2e = useE2E()
 
@@ -39,23 +43,56 @@ describe('the page is untrusted', () => {
         badId: await attempt(() => api.pause!({ id: 42 })),
         extraKey: await attempt(() => api.pause!({ id: 'x', path: '/etc/passwd' })),
         fileUrl: await attempt(() => api.openExternal!({ url: 'file:///etc/passwd' })),
-        relative: await attempt(() => api.addDropped!({ paths: ['../../etc/passwd'] })),
-        device: await attempt(() => api.addDropped!({ paths: ['/dev/urandom'] })),
-        secretBack: await attempt(() => api.setSecret!({ name: 'secretAccessKey' })),
+        secretBack: await attempt(() => api.clearSecret!({ name: 'secretAccessKey', value: 1 })),
       }
     })
     expect(results.badId).toMatchObject({ ok: false })
     expect(results.extraKey).toMatchObject({ ok: false })
     expect(results.fileUrl).toMatchObject({ ok: false })
     expect(results.secretBack).toMatchObject({ ok: false })
-    expect(results.relative).toMatchObject({
+
+    // A real drop of something that is not a regular file: main checks the path again.
+    const shell = new AppPage(app.page)
+    await shell.drop(['/dev/urandom'])
+    await shell.toasts.filter({ hasText: 'urandom: Not a regular file or folder.' }).waitFor()
+  })
+
+  it('the page cannot name a path: a File it made itself, or a string, is refused', async () => {
+    const dir = await e2e.tempDir()
+    const clip = await smallVideo(join(dir, 'mine.mp4'))
+    const app = await e2e.launch()
+    const r = await app.page.evaluate(
+      async ([path]) => {
+        const api = window.upreel as unknown as { addDropped(x: unknown): Promise<unknown> }
+        const attempt = async (x: unknown) => {
+          try {
+            return { ok: true, value: await api.addDropped(x) }
+          } catch (e) {
+            return { ok: false, error: (e as Error).message }
+          }
+        }
+        return {
+          // A File built in the page (its name a real path): Electron gives it no path.
+          forged: await attempt([new File(['x'], path!), new File(['x'], '/etc/passwd')]),
+          strings: await attempt([path, '/etc/passwd']),
+          oldShape: await attempt({ paths: [path] }),
+          keys: Object.keys(window.upreel),
+        }
+      },
+      [clip] as const,
+    )
+    const notFromDisk = { reason: 'Not a file on this computer.' }
+    expect(r.forged).toMatchObject({
       ok: true,
-      value: { added: 0, refused: [{ reason: 'Not a file on this computer.' }] },
+      value: { added: 0, refused: [notFromDisk, notFromDisk] },
     })
-    expect(results.device).toMatchObject({
+    expect(r.strings).toMatchObject({
       ok: true,
-      value: { added: 0, refused: [{ reason: 'Not a regular file or folder.' }] },
+      value: { added: 0, refused: [notFromDisk, notFromDisk] },
     })
+    expect(r.oldShape).toMatchObject({ ok: false })
+    expect(r.keys).not.toContain('pathForFile')
+    expect(await new QueuePage(app.page).rows.count()).toBe(0)
   })
 
   it('a page from another origin with the same bridge is refused by the sender check', async () => {

@@ -26,7 +26,6 @@ export const PRELOAD_API_KEYS = [
   'onAddResult',
   'openExternal',
   'pageReady',
-  'pathForFile',
   'pause',
   'pauseAll',
   'remove',
