@@ -157,6 +157,7 @@ async function start(): Promise<void> {
     powerSaveBlocker,
     powerMonitor,
     isOnline: () => net.isOnline(),
+    cookies: ses.cookies,
     progressBar: () => (win && !win.isDestroyed() ? win : null),
     env: process.env,
     app: { version: app.getVersion(), platform: process.platform },

@@ -37,6 +37,5 @@ export const PRELOAD_API_KEYS = [
   'retry',
   'revealFile',
   'saveSettings',
-  'setSecret',
   'testConnection',
 ]

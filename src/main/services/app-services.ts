@@ -18,17 +18,19 @@ import { ActivityService } from './activity'
 import type { CoreFunctions } from './core'
 import { EngineService } from './engine-service'
 import { HistoryService } from './history-service'
-import type {
-  ClipboardLike,
-  KeyValueStore,
-  Logger,
-  NotifierLike,
-  OpenDialogLike,
-  PowerMonitorLike,
-  PowerSaveBlockerLike,
-  ProgressBarLike,
-  SafeStorageLike,
-  ShellLike,
+import {
+  cookieHeaders,
+  type ClipboardLike,
+  type KeyValueStore,
+  type Logger,
+  type NotifierLike,
+  type OpenDialogLike,
+  type PowerMonitorLike,
+  type PowerSaveBlockerLike,
+  type ProgressBarLike,
+  type SafeStorageLike,
+  type SessionCookiesLike,
+  type ShellLike,
 } from './ports'
 import { PowerService } from './power'
 import { ProgressRelay, type Timers } from './progress-relay'
@@ -57,6 +59,8 @@ export interface AppServicesDeps {
   powerSaveBlocker: PowerSaveBlockerLike
   powerMonitor: PowerMonitorLike
   isOnline: () => boolean
+  /** The app session's cookies: sent to the backend (and hook) with the requests for their URL. */
+  cookies?: SessionCookiesLike
   progressBar: () => ProgressBarLike | null
   env: NodeJS.ProcessEnv
   app: { version: string; platform: string }
@@ -124,6 +128,7 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     relay,
     emit,
     log: deps.log,
+    sessionHeaders: deps.cookies ? cookieHeaders(deps.cookies) : undefined,
   })
   engines.onEngine((engine) => activity.attach(engine))
   const queue = new QueueService({
