@@ -8,6 +8,7 @@ import {
   clipboard,
   dialog,
   Menu,
+  nativeTheme,
   net,
   Notification,
   powerMonitor,
@@ -21,11 +22,11 @@ import ElectronStore from 'electron-store'
 import { join } from 'node:path'
 import { createAppProtocolHandler } from './app-protocol'
 import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, appUrlCheck } from './app-url'
-import { fileArgs } from './argv'
+import { fileArgs, secondInstanceArgs } from './argv'
 import { appUserDataDir, defaultStateDir } from './core/paths'
 import { CSP } from './csp'
 import { openExternalSafely } from './external'
-import { electronIpcMain } from './ipc/electron-ipc'
+import { electronIpcMain, removeElectronStoreListener } from './ipc/electron-ipc'
 import { mainFramePolicy } from './ipc/handle'
 import { buildAppMenu } from './menu'
 import { createAppServices, type AppServices } from './services/app-services'
@@ -63,9 +64,14 @@ let services: AppServices | null = null
 let quitting = false
 const pendingPaths: string[] = []
 
-function addPaths(paths: string[]): void {
+/**
+ * Files from outside the page ("Open with", a second launch, the menu). The services hold them
+ * until the page listens and a destination exists, then hand the result to the page (duplicates
+ * asked about there); before the services exist they wait here.
+ */
+function addPaths(paths: string[], source: 'argv' | 'dialog' = 'argv'): void {
   if (paths.length === 0) return
-  if (services) void services.addPaths(paths, 'argv')
+  if (services) void services.addPaths(paths, source)
   else pendingPaths.push(...paths)
 }
 
@@ -81,6 +87,7 @@ function openWindow(): BrowserWindow {
     url: devUrl ?? APP_INDEX_URL,
     isAppUrl,
     preloadPath: join(__dirname, '../preload/index.js'),
+    dark: nativeTheme.shouldUseDarkColors,
   })
   w.on('close', (event) => {
     // Closing the window quits on Windows and Linux: ask first when files are moving.
@@ -91,6 +98,8 @@ function openWindow(): BrowserWindow {
   })
   w.on('closed', () => {
     if (win === w) win = null
+    // macOS keeps running without a window: files opened now wait for the next one.
+    services?.pageGone()
   })
   return w
 }
@@ -125,6 +134,7 @@ async function start(): Promise<void> {
   )
 
   const store = new ElectronStore({ name: 'settings', clearInvalidConfig: true })
+  removeElectronStoreListener()
   services = await createAppServices({
     dataDir: app.getPath('userData'),
     stateDir: process.env.UPREEL_USER_DATA_DIR
@@ -147,6 +157,7 @@ async function start(): Promise<void> {
     powerSaveBlocker,
     powerMonitor,
     isOnline: () => net.isOnline(),
+    cookies: ses.cookies,
     progressBar: () => (win && !win.isDestroyed() ? win : null),
     env: process.env,
     app: { version: app.getVersion(), platform: process.platform },
@@ -163,6 +174,10 @@ async function start(): Promise<void> {
     quit: () => {
       quitting = true
       app.quit()
+    },
+    exit: () => {
+      consoleLogger.warn('shutdown did not finish in time: exiting')
+      app.exit(0)
     },
   })
   app.on('before-quit', (event) => {
@@ -195,16 +210,19 @@ async function addViaDialog(kind: 'files' | 'folder'): Promise<void> {
     title: kind === 'files' ? 'Add videos' : 'Add a folder of videos',
     properties: kind === 'files' ? ['openFile', 'multiSelections'] : ['openDirectory'],
   })
-  if (!r.canceled) addPaths(r.filePaths)
+  if (!r.canceled) addPaths(r.filePaths, 'dialog')
 }
 
-if (!app.requestSingleInstanceLock()) {
+// Our own arguments travel as additionalData: Electron documents that the argv it passes to
+// 'second-instance' may be reordered and carry Chromium's additions.
+if (!app.requestSingleInstanceLock({ argv: process.argv, cwd: process.cwd() })) {
   // Another Upreel is running: it receives our arguments through 'second-instance'.
   app.quit()
 } else {
-  app.on('second-instance', (_event, argv, cwd) => {
+  app.on('second-instance', (_event, argv, cwd, additionalData) => {
     showWindow()
-    addPaths(fileArgs(argv, cwd, process.defaultApp === true))
+    const launch = secondInstanceArgs(additionalData, { argv, cwd })
+    addPaths(fileArgs(launch.argv, launch.cwd, process.defaultApp === true))
   })
   // macOS "Open with Upreel" / dropping on the dock icon.
   app.on('open-file', (event, path) => {

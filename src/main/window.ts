@@ -12,7 +12,12 @@ export interface WindowOptions {
   /** Our page's URLs (navigation to anything else is blocked). */
   isAppUrl(url: string): boolean
   preloadPath: string
+  /** The system shows dark colours (nativeTheme.shouldUseDarkColors): the page will be dark. */
+  dark: boolean
 }
+
+/** The page's --bg in light and dark (src/renderer/src/styles.css): no flash before it paints. */
+export const WINDOW_BACKGROUND = { light: '#f6f7f9', dark: '#111318' } as const
 
 const hardened = new WeakSet<WebContents>()
 
@@ -49,8 +54,9 @@ export function createMainWindow(opts: WindowOptions): BrowserWindow {
     minHeight: 480,
     show: false,
     title: 'Upreel',
-    // Matches the page's own light/dark background so there is no white flash.
-    backgroundColor: '#00000000',
+    // The page's own background for the system's theme, so there is no white (or black) flash.
+    // An opaque window: a transparent colour here would show the desktop through it on Linux.
+    backgroundColor: opts.dark ? WINDOW_BACKGROUND.dark : WINDOW_BACKGROUND.light,
     webPreferences: {
       preload: opts.preloadPath,
       sandbox: true,

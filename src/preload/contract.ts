@@ -6,9 +6,11 @@
  *
  * The renderer is untrusted (it renders file names, server messages and history from disk). Each
  * channel's comment says what the renderer may NOT do through it. The rules behind all of them:
- * - the renderer never names a path main will read, except files the user dropped (re-validated in
- *   main: they must exist and be a regular file or a folder); dialogs run in main;
- * - secrets (S3 secret key, backend token) go in, never out: the renderer learns "set / not set";
+ * - the renderer never names a path main will read: a drop hands the preload File objects, whose
+ *   paths only Electron knows (webUtils), and main checks those again; dialogs run in main;
+ * - secrets (S3 secret key, backend token, extra backend headers) go in, never out: the renderer
+ *   learns "set / not set" (and the names of the extra headers); a saved backend credential is
+ *   sent only to the origins it was typed for;
  * - uploads are addressed by engine ids, history by history ids: never by key, bucket or path.
  *
  * This file is imported by the renderer (types) and the preload (channel names), so it must stay
@@ -70,8 +72,75 @@ function keyTemplate(kind: 'video' | 'thumbnail', label: string) {
     })
 }
 
-const SecretName = z.enum(['secretAccessKey', 'backendToken'])
+const SecretName = z.enum(['secretAccessKey', 'backendToken', 'backendHeaders'])
 export type SecretName = z.infer<typeof SecretName>
+
+/** RFC 9110 field-name: a token. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** No line breaks or NUL in a header value: they would smuggle a second header. */
+const HEADER_VALUE = /^[^\r\n\0]*$/
+/**
+ * Headers the HTTP stack or the protocol owns (length, framing, JSON bodies), or that come from
+ * elsewhere (Cookie: the app session's cookies): an extra header may not set them.
+ */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'cookie',
+])
+/** More than a platform's sign-in ever needs. */
+const MAX_EXTRA_HEADERS = 20
+
+/** One extra header for the upload server, e.g. `X-Api-Key: …`. The value is a secret. */
+const ExtraHeader = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(HEADER_NAME, 'A header name is one word of letters, digits and - (like X-Api-Key).')
+      .refine((n) => {
+        const lower = n.toLowerCase()
+        return !RESERVED_HEADERS.has(lower) && !/^(proxy-|sec-)/.test(lower)
+      }, 'That header is set by Upreel itself and cannot be changed.'),
+    value: z.string().max(4096).regex(HEADER_VALUE, 'A header value must be on one line.'),
+  })
+  .strict()
+
+const ExtraHeaders = z
+  .array(ExtraHeader)
+  .min(1)
+  .max(MAX_EXTRA_HEADERS)
+  .refine(
+    (list) => new Set(list.map((h) => h.name.toLowerCase())).size === list.length,
+    'Each header may appear once.',
+  )
+export type ExtraHeader = z.infer<typeof ExtraHeader>
+
+/** Secrets typed in the form: stored (or, for Test connection, used once) by main, never echoed. */
+const SecretsInput = z
+  .object({
+    secretAccessKey: z.string().min(1).max(4096).optional(),
+    /** Sent as `Authorization: Bearer <token>`. */
+    backendToken: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(HEADER_VALUE, 'The token must be on one line.')
+      .optional(),
+    /** Replaces the saved extra headers as a whole. */
+    backendHeaders: ExtraHeaders.optional(),
+  })
+  .strict()
+export type SecretsInput = z.infer<typeof SecretsInput>
 
 /**
  * Everything the settings screen edits. Persisted by main (electron-store) with these defaults;
@@ -145,6 +214,13 @@ export interface SettingsView {
   settings: EditableSettings
   /** Secrets are reported as set or not set, never returned. */
   secrets: Record<SecretName, boolean>
+  /**
+   * The origins a saved backend credential was typed for (the backend's, and the hook's if it had
+   * one): main sends it there and nowhere else. After the address changes it must be typed again.
+   */
+  secretOrigins: Partial<Record<'backendToken' | 'backendHeaders', string[]>>
+  /** Names of the saved extra headers (their values are secrets: never sent to the page). */
+  backendHeaderNames: string[]
   /**
    * 'encrypted': OS keychain/DPAPI/libsecret. 'weak': Linux without a keyring (obfuscated only).
    * 'unavailable': secrets cannot be saved; use environment variables or an AWS profile.
@@ -300,8 +376,10 @@ export const invoke = {
   /** The whole queue with its batch sequence number. Read-only. */
   listUploads: { channel: 'uploads:list', request: Empty },
   /**
-   * Files and folders the user dropped. Renderer may NOT make main read anything else: every path
-   * is re-checked in main (absolute, exists, regular file or folder); others come back `refused`.
+   * Files and folders the user dropped. The page hands the preload File objects; the preload asks
+   * Electron (webUtils) for their paths, so the page never names a path: a File the page made
+   * itself, or a string, has none and is refused there. Main checks each path again (absolute,
+   * exists, regular file or folder, not in Upreel's data folder); others come back `refused`.
    */
   addDropped: {
     channel: 'uploads:add-dropped',
@@ -355,12 +433,14 @@ export const invoke = {
   },
   /** Settings without secrets (they come back as set / not set). */
   getSettings: { channel: 'settings:get', request: Empty },
-  /** Replace the editable settings. Renderer may NOT set watch folders or secrets here. */
-  saveSettings: { channel: 'settings:save', request: EditableSettings },
-  /** Store a secret (encrypted with safeStorage). Renderer may NOT read it back, ever. */
-  setSecret: {
-    channel: 'settings:set-secret',
-    request: z.object({ name: SecretName, value: z.string().min(1).max(4096) }).strict(),
+  /**
+   * Replace the editable settings and, in the same step, store the secrets typed with them
+   * (encrypted with safeStorage, bound to the origins these settings name); the engine is rebuilt
+   * once. Renderer may NOT set watch folders here, nor read a secret back, ever.
+   */
+  saveSettings: {
+    channel: 'settings:save',
+    request: z.object({ settings: EditableSettings, secrets: SecretsInput.optional() }).strict(),
   },
   clearSecret: {
     channel: 'settings:clear-secret',
@@ -368,21 +448,14 @@ export const invoke = {
   },
   /**
    * HeadBucket (or the backend's health) with the saved settings, or with a draft from the form
-   * (secrets typed in the draft are used for this test only and never stored or echoed).
+   * (secrets typed in the draft are used for this test only and never stored or echoed). Saved
+   * backend credentials go only to the origins they were typed for: a draft naming another
+   * address is tested without them.
    */
   testConnection: {
     channel: 'settings:test-connection',
     request: z
-      .object({
-        draft: EditableSettings.optional(),
-        secrets: z
-          .object({
-            secretAccessKey: z.string().max(4096).optional(),
-            backendToken: z.string().max(4096).optional(),
-          })
-          .strict()
-          .optional(),
-      })
+      .object({ draft: EditableSettings.optional(), secrets: SecretsInput.optional() })
       .strict()
       .optional(),
   },
@@ -410,6 +483,11 @@ export const invoke = {
   },
   /** Opens an https link in the browser. Renderer may NOT open other schemes or files. */
   openExternal: { channel: 'app:open-external', request: z.object({ url: Https }).strict() },
+  /**
+   * The page has subscribed to the events: main now delivers what waited for it (files opened
+   * with Upreel at launch). Carries nothing; calling it twice is harmless.
+   */
+  pageReady: { channel: 'app:page-ready', request: Empty },
 } as const
 
 export interface InvokeResults {
@@ -431,7 +509,6 @@ export interface InvokeResults {
   discardInterrupted: { discarded: number; interrupted: InterruptedRow[] }
   getSettings: SettingsView
   saveSettings: SettingsView
-  setSecret: SettingsView
   clearSecret: SettingsView
   testConnection: TestConnectionResult
   addWatchFolder: SettingsView
@@ -442,6 +519,7 @@ export interface InvokeResults {
   revealFile: void
   cleanup: CleanupSummary
   openExternal: void
+  pageReady: void
 }
 
 export type InvokeName = keyof typeof invoke
@@ -460,6 +538,11 @@ export const events = {
   onNotice: 'app:notice',
   /** The app menu asks the page to show a view. */
   onNavigate: 'app:navigate',
+  /**
+   * What came of files added outside the page (Open with Upreel, a second launch, the menu's Add
+   * Videos…): the page shows it like its own adds, duplicate question included.
+   */
+  onAddResult: 'uploads:add-result',
 } as const
 
 export interface EventPayloads {
@@ -467,6 +550,7 @@ export interface EventPayloads {
   onInterruptedChanged: InterruptedRow[]
   onNotice: Notice
   onNavigate: View
+  onAddResult: AddResult
 }
 
 export type EventName = keyof typeof events
@@ -479,11 +563,15 @@ type InvokeFn<K extends InvokeName> =
     ? (request?: InvokeRequest<K>) => Promise<InvokeResults[K]>
     : (request: InvokeRequest<K>) => Promise<InvokeResults[K]>
 
-export type UpreelApi = { [K in InvokeName]: InvokeFn<K> } & {
+export type UpreelApi = { [K in Exclude<InvokeName, 'addDropped'>]: InvokeFn<K> } & {
   [E in EventName]: (listener: (payload: EventPayloads[E]) => void) => () => void
 } & {
-  /** The real path of a dropped File (Electron's webUtils); '' for files not from the disk. */
-  pathForFile(file: File): string
+  /**
+   * Adds dropped files and folders: the File objects of the drop event. Their paths stay in the
+   * preload (Electron's webUtils); a File not backed by the disk, or anything that is not a File,
+   * comes back in `refused`.
+   */
+  addDropped(files: readonly File[]): Promise<AddResult>
 }
 
 /** The global the preload exposes (`window.upreel`). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { openUploads } from '../support/s3'
+import { openUploads, testServer } from '../support/s3'
 import { AppPage } from './pages/app-page'
 import { QueuePage } from './pages/queue-page'
 import { SettingsPage } from './pages/settings-page'
@@ -46,6 +46,34 @@ describe('wrong credentials', () => {
     await shell.open('Queue')
     await queue.waitForState('premiere.mp4', 'done')
     expect(await queue.rows.count()).toBe(1)
+    expect(await openUploads(e2e.client, e2e.bucket)).toEqual([])
+  })
+
+  it('fixing the access key id AND the secret together: one save, and the failed row goes', async () => {
+    const s3 = testServer()
+    const dir = await e2e.tempDir()
+    const clip = await smallVideo(join(dir, 'both wrong.mp4'))
+    const app = await e2e.launch({
+      settings: { s3: { accessKeyId: 'AKIAWRONGWRONGWRONG1' } },
+      secrets: { secretAccessKey: 'not-the-secret-either' },
+    })
+    const shell = new AppPage(app.page)
+    const queue = new QueuePage(app.page)
+    await shell.drop([clip])
+    await queue.waitForState('both wrong.mp4', 'failed')
+
+    await shell.open('Settings')
+    await app.page.getByTestId('s3-access-key').fill(s3.accessKeyId)
+    await app.page.getByTestId('s3-secret').fill(s3.secretAccessKey)
+    await new SettingsPage(app.page).save.click()
+    // Saved as one step: no "Uploads are in progress" from a rebuild with the old secret.
+    await shell.toasts.filter({ hasText: 'Settings saved.' }).waitFor()
+    expect(await shell.toasts.filter({ hasText: 'in progress' }).count()).toBe(0)
+    const view = await app.page.evaluate(() => window.upreel.getSettings())
+    expect(view.settings.s3.accessKeyId).toBe(s3.accessKeyId)
+    expect(view.secrets.secretAccessKey).toBe(true)
+    await shell.open('Queue')
+    await queue.waitForState('both wrong.mp4', 'done')
     expect(await openUploads(e2e.client, e2e.bucket)).toEqual([])
   })
 

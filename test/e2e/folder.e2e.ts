@@ -68,4 +68,23 @@ describe('folders', () => {
     expect(text).toContain('nonexistent.mp4: It no longer exists or cannot be read.')
     expect(await new QueuePage(app.page).rows.count()).toBe(0)
   })
+
+  it("a symlink inside a dropped folder does not reach Upreel's own data folder", async () => {
+    const dir = await e2e.tempDir()
+    const shoot = join(dir, 'shoot')
+    await smallVideo(join(shoot, 'take 1.mp4'))
+    // Every file type allowed, so settings.json would be "a file like any other".
+    const app = await e2e.launch({ settings: { allFileTypes: true } })
+    await symlink(app.opts.dataDir, join(shoot, 'link'))
+    await symlink(join(app.opts.dataDir, 'settings.json'), join(shoot, 'notes.mp4'))
+    const shell = new AppPage(app.page)
+    const queue = new QueuePage(app.page)
+    await shell.drop([shoot])
+    const toast = shell.toasts.filter({ hasText: 'added' })
+    await toast.waitFor()
+    expect(await toast.textContent()).toMatch(/^1 added · \d+ skipped/)
+    await queue.waitForState('take 1.mp4', 'done')
+    expect(await queue.names()).toEqual(['take 1.mp4'])
+    expect((await e2e.keys()).some((k) => /settings\.json|notes\.mp4|journal/.test(k))).toBe(false)
+  })
 })

@@ -23,8 +23,9 @@ export const PRELOAD_API_KEYS = [
   'onNavigate',
   'onNotice',
   'onUploadsChanged',
+  'onAddResult',
   'openExternal',
-  'pathForFile',
+  'pageReady',
   'pause',
   'pauseAll',
   'remove',
@@ -36,6 +37,5 @@ export const PRELOAD_API_KEYS = [
   'retry',
   'revealFile',
   'saveSettings',
-  'setSecret',
   'testConnection',
 ]

@@ -9,7 +9,8 @@ const root = resolve(__dirname, '../..')
 type Loaded = Record<string, unknown> & {
   mac: { entitlements: string; entitlementsInherit: string; icon: string; hardenedRuntime: boolean }
   win: { icon: string; target: { target: string }[] }
-  linux: { icon: string; target: string[] }
+  linux: { icon: string; target: string[]; mimeTypes?: string[] }
+  fileAssociations: { ext: string[] }[]
   asarUnpack: string[]
   files: { filter: string[] }[]
 }
@@ -68,5 +69,24 @@ describe('electron-builder.yml', () => {
     const plist = readFileSync(resolve(root, config.mac.entitlements), 'utf8')
     expect(plist).toContain('com.apple.security.cs.allow-jit')
     expect(plist).not.toContain('disable-library-validation')
+  })
+})
+
+describe('"Open with Upreel" on Linux', () => {
+  const GLOBS = '/usr/share/mime/globs2'
+
+  it('the .desktop MimeType names the system type of every associated extension', (ctx) => {
+    if (!existsSync(GLOBS)) return ctx.skip(`no shared-mime-info database here (${GLOBS})`)
+    // shared-mime-info's own glob table: "weight:type:*.ext".
+    const typeOf = new Map<string, string>()
+    for (const line of readFileSync(GLOBS, 'utf8').split('\n')) {
+      const m = /^\d+:([^:]+):\*\.([a-z0-9]+)$/.exec(line)
+      if (m && !typeOf.has(m[2]!)) typeOf.set(m[2]!, m[1]!)
+    }
+    const mimeTypes = config.linux.mimeTypes ?? []
+    for (const ext of config.fileAssociations.flatMap((a) => a.ext)) {
+      expect(typeOf.get(ext), `shared-mime-info knows .${ext}`).toBeDefined()
+      expect(mimeTypes, `.${ext}`).toContain(typeOf.get(ext))
+    }
   })
 })

@@ -105,9 +105,60 @@ describe('IpcRouter schema parsing', () => {
     ['openExternal', 'a file: URL', [{ url: 'file:///etc/passwd' }]],
     ['openExternal', 'an http: URL', [{ url: 'http://example.com' }]],
     ['confirmDuplicates', 'a token that is not a uuid', [{ token: '../x', upload: true }]],
-    ['saveSettings', 'a part size below S3 minimum', [{ partSizeMiB: 4 }]],
-    ['saveSettings', 'a javascript: endpoint', [{ s3: { endpoint: 'javascript:alert(1)' } }]],
-    ['setSecret', 'an unknown secret name', [{ name: 'awsSessionToken', value: 'x' }]],
+    ['saveSettings', 'a part size below S3 minimum', [{ settings: { partSizeMiB: 4 } }]],
+    [
+      'saveSettings',
+      'a javascript: endpoint',
+      [{ settings: { s3: { endpoint: 'javascript:alert(1)' } } }],
+    ],
+    ['saveSettings', 'settings without the envelope', [{ partSizeMiB: 16 }]],
+    [
+      'saveSettings',
+      'an unknown secret name',
+      [{ settings: {}, secrets: { awsSessionToken: 'x' } }],
+    ],
+    [
+      'saveSettings',
+      'a token that would smuggle a second header',
+      [{ settings: {}, secrets: { backendToken: 'tok\r\nX-Evil: 1' } }],
+    ],
+    [
+      'saveSettings',
+      'an extra header with a line break in its value',
+      [{ settings: {}, secrets: { backendHeaders: [{ name: 'X-Key', value: 'a\nb' }] } }],
+    ],
+    [
+      'saveSettings',
+      'an extra header name that is not a token',
+      [{ settings: {}, secrets: { backendHeaders: [{ name: 'X Key', value: 'a' }] } }],
+    ],
+    [
+      'saveSettings',
+      'an extra Host header',
+      [{ settings: {}, secrets: { backendHeaders: [{ name: 'host', value: 'evil.test' }] } }],
+    ],
+    [
+      'saveSettings',
+      'an extra Cookie header (cookies come from the session)',
+      [{ settings: {}, secrets: { backendHeaders: [{ name: 'Cookie', value: 'a=b' }] } }],
+    ],
+    [
+      'saveSettings',
+      'the same extra header twice',
+      [
+        {
+          settings: {},
+          secrets: {
+            backendHeaders: [
+              { name: 'X-Key', value: 'a' },
+              { name: 'x-key', value: 'b' },
+            ],
+          },
+        },
+      ],
+    ],
+    ['clearSecret', 'an unknown secret name', [{ name: 'awsSessionToken' }]],
+    ['pageReady', 'a payload', [{ paths: ['/etc/passwd'] }]],
     ['getSettings', 'a payload where none is expected', [{ leak: true }]],
   ]
   for (const [name, what, args] of cases) {
@@ -124,12 +175,11 @@ describe('IpcRouter schema parsing', () => {
     const { ipc, router } = setup()
     const fn = vi.fn((s: unknown) => s)
     router.handle('saveSettings', fn as never)
-    const out = (await ipc.call('settings:save', good, { mode: 'backend' })) as {
-      partSizeMiB: number
-      keyTemplate: string
+    const out = (await ipc.call('settings:save', good, { settings: { mode: 'backend' } })) as {
+      settings: { partSizeMiB: number; keyTemplate: string }
     }
-    expect(out.partSizeMiB).toBe(16)
-    expect(out.keyTemplate).toBe('videos/{uuid}/{filename}')
+    expect(out.settings.partSizeMiB).toBe(16)
+    expect(out.settings.keyTemplate).toBe('videos/{uuid}/{filename}')
   })
 
   it('turns handler errors into plain messages without stack or cause', async () => {

@@ -8,7 +8,15 @@ const ipcRenderer = {
   on: vi.fn(),
   removeListener: vi.fn(),
 }
-const webUtils = { getPathForFile: vi.fn(() => '/videos/clip.mp4') }
+/** Electron's webUtils as documented: a path for a File from the disk, '' for one built in JS,
+ *  and an exception for anything that is not a File. Here "from the disk" = registered. */
+const onDisk = new Map<File, string>()
+const webUtils = {
+  getPathForFile: vi.fn((file: unknown) => {
+    if (!(file instanceof File)) throw new TypeError('not a File')
+    return onDisk.get(file) ?? ''
+  }),
+}
 
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
@@ -56,6 +64,7 @@ describe('preload API', () => {
     expect(ipcRenderer.invoke).toHaveBeenCalledWith('uploads:pause', { id: 'a' })
     expect(ipcRenderer.invoke.mock.calls[0]).toHaveLength(2)
     for (const [name, def] of Object.entries(invoke)) {
+      if (name === 'addDropped') continue // takes Files, below
       ipcRenderer.invoke.mockClear()
       await (api[name as keyof typeof invoke] as (r?: unknown) => Promise<unknown>)(undefined)
       expect(ipcRenderer.invoke.mock.calls[0]?.[0]).toBe(def.channel)
@@ -83,12 +92,65 @@ describe('preload API', () => {
     }
   })
 
-  it('gets dropped files paths from webUtils, and "" when it throws', () => {
-    const file = {} as File
-    expect(api.pathForFile(file)).toBe('/videos/clip.mp4')
-    webUtils.getPathForFile.mockImplementationOnce(() => {
-      throw new Error('not a File')
+  it('addDropped: the paths of dropped Files come from webUtils, in the preload', async () => {
+    const clip = new File([''], 'clip.mp4')
+    const shoot = new File([''], 'shoot')
+    onDisk.set(clip, '/videos/clip.mp4')
+    onDisk.set(shoot, '/videos/shoot')
+    ipcRenderer.invoke.mockClear()
+    ipcRenderer.invoke.mockResolvedValueOnce({
+      added: 2,
+      skipped: [],
+      skippedCount: 0,
+      refused: [],
+    } as never)
+    const r = await api.addDropped([clip, shoot])
+    expect(ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith('uploads:add-dropped', {
+      paths: ['/videos/clip.mp4', '/videos/shoot'],
     })
-    expect(api.pathForFile(file)).toBe('')
+    expect(r.added).toBe(2)
+  })
+
+  it('addDropped refuses a File the page built, and strings, without asking main', async () => {
+    ipcRenderer.invoke.mockClear()
+    const forged = new File(['root:x:0:0'], 'passwd')
+    const r = await api.addDropped([
+      forged,
+      '/etc/passwd' as unknown as File,
+      { name: 'x', path: '/etc/shadow' } as unknown as File,
+    ])
+    expect(ipcRenderer.invoke).not.toHaveBeenCalled()
+    expect(r).toEqual({
+      added: 0,
+      skipped: [],
+      skippedCount: 0,
+      refused: [
+        { name: 'passwd', reason: 'Not a file on this computer.' },
+        { name: 'An item', reason: 'Not a file on this computer.' },
+        { name: 'An item', reason: 'Not a file on this computer.' },
+      ],
+    })
+    // The old shape (paths from the page) is no way in either.
+    await expect(
+      (api.addDropped as unknown as (r: unknown) => Promise<unknown>)({ paths: ['/etc/passwd'] }),
+    ).rejects.toThrow(TypeError)
+    expect(ipcRenderer.invoke).not.toHaveBeenCalled()
+  })
+
+  it('addDropped with real and forged Files: only the real paths cross, the rest are refused', async () => {
+    const real = new File([''], 'real.mp4')
+    onDisk.set(real, '/videos/real.mp4')
+    ipcRenderer.invoke.mockClear()
+    ipcRenderer.invoke.mockResolvedValueOnce({
+      added: 1,
+      skipped: [],
+      skippedCount: 0,
+      refused: [],
+    } as never)
+    const r = await api.addDropped([real, new File([''], 'forged.mp4')])
+    expect(ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith('uploads:add-dropped', {
+      paths: ['/videos/real.mp4'],
+    })
+    expect(r.refused).toEqual([{ name: 'forged.mp4', reason: 'Not a file on this computer.' }])
   })
 })

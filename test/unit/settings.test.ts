@@ -94,7 +94,11 @@ describe('secrets', () => {
     secrets.set('secretAccessKey', SECRET)
     expect(JSON.stringify(store.data)).not.toContain(SECRET)
     const view = settings.view()
-    expect(view.secrets).toEqual({ secretAccessKey: true, backendToken: false })
+    expect(view.secrets).toEqual({
+      secretAccessKey: true,
+      backendToken: false,
+      backendHeaders: false,
+    })
     expect(JSON.stringify(view)).not.toContain(SECRET)
     // main still gets the real value for the engine
     const { destination } = settings.destination()
@@ -155,17 +159,146 @@ describe('resolveDestination', () => {
     })
   })
 
-  it('backend mode sends the token as a bearer header and the hook', () => {
+  it('backend mode: the headers each address may receive, and the hook', () => {
     const s = {
       ...base,
       mode: 'backend' as const,
       backend: { url: 'https://up.example', hookUrl: 'https://hook.example/p' },
     }
-    expect(resolveDestination(s, { backendToken: 'tok' }, null).destination).toEqual({
+    const auth = { Authorization: 'Bearer tok' }
+    expect(resolveDestination(s, { backendHeaders: auth }, null).destination).toEqual({
       mode: 'backend',
       url: 'https://up.example',
-      headers: { Authorization: 'Bearer tok' },
+      headers: auth,
       hookUrl: 'https://hook.example/p',
+      hookHeaders: undefined,
     })
+  })
+})
+
+describe('backend credentials are bound to the origins they were typed for', () => {
+  const TOKEN = 'tok-0123456789'
+  const base = EditableSettings.parse({})
+  const backend = (url: string, hookUrl = '') => ({
+    ...base,
+    mode: 'backend' as const,
+    backend: { url, hookUrl },
+  })
+  const headersOf = (d: Destination | null) => (d?.mode === 'backend' ? d.headers : 'not backend')
+  const hookHeadersOf = (d: Destination | null) =>
+    d?.mode === 'backend' ? d.hookHeaders : 'not backend'
+
+  function saved(url: string, hookUrl = '') {
+    const svc = service()
+    svc.settings.save(backend(url, hookUrl), {
+      backendToken: TOKEN,
+      backendHeaders: [{ name: 'X-Team', value: 'team-secret' }],
+    })
+    return svc
+  }
+
+  it('used for the address it was typed for (same origin, any path)', () => {
+    const { settings } = saved('https://up.example/api')
+    expect(headersOf(settings.destination().destination)).toEqual({
+      Authorization: `Bearer ${TOKEN}`,
+      'X-Team': 'team-secret',
+    })
+    const samePlace = backend('https://up.example/v2')
+    expect(headersOf(settings.destination(samePlace).destination)).toMatchObject({
+      Authorization: `Bearer ${TOKEN}`,
+    })
+  })
+
+  it('a draft naming another origin (Test connection) gets no saved credential', () => {
+    const { settings } = saved('https://up.example')
+    for (const other of [
+      'https://evil.example',
+      'http://up.example', // another scheme is another origin
+      'https://up.example:8443',
+      'https://up.example.evil.example',
+    ]) {
+      expect(headersOf(settings.destination(backend(other)).destination), other).toBeUndefined()
+    }
+  })
+
+  it('saving another address does not carry the token along; typing it again does', () => {
+    const { settings } = saved('https://up.example')
+    settings.save(backend('https://evil.example'))
+    expect(headersOf(settings.destination().destination)).toBeUndefined()
+    expect(settings.view().secretOrigins).toEqual({
+      backendToken: ['https://up.example'],
+      backendHeaders: ['https://up.example'],
+    })
+    settings.save(backend('https://new.example'), { backendToken: 'tok-new' })
+    expect(headersOf(settings.destination().destination)).toEqual({
+      Authorization: 'Bearer tok-new',
+    }) // the extra headers were typed for up.example only
+    expect(settings.view().secretOrigins.backendToken).toEqual(['https://new.example'])
+  })
+
+  it('a token typed in a draft goes to that draft address only (never stored)', () => {
+    const { settings, store } = saved('https://up.example')
+    const d = settings.destination(backend('https://other.example'), { backendToken: 'typed' })
+    expect(headersOf(d.destination)).toEqual({ Authorization: 'Bearer typed' })
+    expect(JSON.stringify(store.data)).not.toContain('typed')
+  })
+
+  it('the hook gets credentials only when it was named with them', () => {
+    const withHook = saved('https://up.example', 'https://platform.example/hook')
+    expect(hookHeadersOf(withHook.settings.destination().destination)).toMatchObject({
+      Authorization: `Bearer ${TOKEN}`,
+    })
+    // The page points the hook elsewhere: the backend still gets the token, the new hook does not.
+    const s = withHook.settings
+    s.save(backend('https://up.example', 'https://evil.example/collect'))
+    expect(headersOf(s.destination().destination)).toMatchObject({
+      Authorization: `Bearer ${TOKEN}`,
+    })
+    expect(hookHeadersOf(s.destination().destination)).toBeUndefined()
+    // A hook on the backend's own origin is the backend's: it gets them.
+    s.save(backend('https://up.example', 'https://up.example/processed'))
+    expect(hookHeadersOf(s.destination().destination)).toMatchObject({
+      Authorization: `Bearer ${TOKEN}`,
+    })
+  })
+
+  it('extra headers: values never reach the page, names do; an extra Authorization wins', () => {
+    const { settings, store } = service()
+    settings.save(backend('https://up.example'), {
+      backendToken: TOKEN,
+      backendHeaders: [
+        { name: 'authorization', value: 'Token abc' },
+        { name: 'X-Api-Key', value: 'key-secret' },
+      ],
+    })
+    const view = settings.view()
+    expect(view.backendHeaderNames).toEqual(['authorization', 'X-Api-Key'])
+    expect(view.secrets.backendHeaders).toBe(true)
+    expect(JSON.stringify(view)).not.toMatch(/key-secret|Token abc|tok-0123/)
+    expect(JSON.stringify(store.data)).not.toMatch(/key-secret|Token abc|tok-0123/)
+    expect(headersOf(settings.destination().destination)).toEqual({
+      authorization: 'Token abc',
+      'X-Api-Key': 'key-secret',
+    })
+  })
+
+  it('nothing is written when the secrets cannot be stored', () => {
+    const { settings, store } = service(null, testCipher('basic_text', false))
+    expect(() => settings.save(backend('https://up.example'), { backendToken: TOKEN })).toThrow(
+      /no secure storage/,
+    )
+    expect(store.data.settings).toBeUndefined()
+  })
+
+  it('a token saved by an older Upreel (unbound) is bound once to the address saved with it', () => {
+    const store = new MemoryStore()
+    const safe = testCipher()
+    const old = new SecretBox(store, safe)
+    store.set('settings', backend('https://up.example'))
+    old.set('backendToken', TOKEN) // no origins: how it was stored before
+    const settings = new SettingsService(store, new SecretBox(store, safe), () => null)
+    expect(settings.view().secretOrigins.backendToken).toEqual(['https://up.example'])
+    settings.save(backend('https://evil.example'))
+    expect(headersOf(settings.destination().destination)).toBeUndefined()
   })
 })

@@ -1,8 +1,10 @@
+import { EventEmitter } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
 import { ActivityService } from '../../src/main/services/activity'
+import type { EngineApi } from '../../src/main/services/core-types'
 import type { OpenDialogLike } from '../../src/main/services/ports'
 import { QuitGuard } from '../../src/main/services/quit-guard'
-import type { QueueTotals } from '../../src/preload/contract'
+import type { QueueTotals, UploadState } from '../../src/preload/contract'
 
 function dialogAnswering(response: number) {
   const showMessageBox = vi.fn(async (_options: unknown) => ({ response }))
@@ -27,6 +29,7 @@ function guardWith(active: number, response: number) {
       order.push('quit')
       quitted()
     },
+    exit: () => order.push('exit'),
   })
   return { guard, showMessageBox, order, quit }
 }
@@ -61,6 +64,57 @@ describe('QuitGuard', () => {
     await quit
     expect(showMessageBox).not.toHaveBeenCalled()
     expect(order).toEqual(['shutdown', 'quit'])
+  })
+})
+
+describe('QuitGuard with a shutdown that hangs', () => {
+  it('leaves with exit() once the limit passes, instead of waiting forever', async () => {
+    const { dialog } = dialogAnswering(0)
+    const timers: { fn: () => void; ms: number }[] = []
+    const order: string[] = []
+    let exited!: () => void
+    const exit = new Promise<void>((r) => (exited = r))
+    const guard = new QuitGuard({
+      dialog,
+      activeCount: () => 1,
+      shutdown: () => new Promise<void>(() => order.push('shutdown started')), // never ends
+      quit: () => order.push('quit'),
+      exit: () => {
+        order.push('exit')
+        exited()
+      },
+      shutdownLimitMs: 10_000,
+      setTimeout: (fn, ms) => timers.push({ fn, ms }),
+      clearTimeout: () => {},
+    })
+    expect(guard.request()).toBe(false)
+    await vi.waitFor(() => expect(timers).toHaveLength(1))
+    expect(timers[0]!.ms).toBe(10_000)
+    expect(order).toEqual(['shutdown started'])
+    timers[0]!.fn() // the clock reaches the limit
+    await exit
+    expect(order).toEqual(['shutdown started', 'exit'])
+    expect(guard.request()).toBe(true)
+  })
+
+  it('a shutdown that fails still quits (and never exits early)', async () => {
+    const { dialog } = dialogAnswering(0)
+    const order: string[] = []
+    let quitted!: () => void
+    const quit = new Promise<void>((r) => (quitted = r))
+    const guard = new QuitGuard({
+      dialog,
+      activeCount: () => 0,
+      shutdown: () => Promise.reject(new Error('disk gone')),
+      quit: () => {
+        order.push('quit')
+        quitted()
+      },
+      exit: () => order.push('exit'),
+    })
+    guard.request()
+    await quit
+    expect(order).toEqual(['quit'])
   })
 })
 
@@ -123,5 +177,77 @@ describe('ActivityService.update', () => {
     expect(bar.setProgressBar).toHaveBeenLastCalledWith(0.4, { mode: 'paused' })
     activity.update(totals({ active: 0, done: 1, bytesSent: 100 }))
     expect(bar.setProgressBar).toHaveBeenLastCalledWith(-1)
+  })
+})
+
+describe('ActivityService notifications', () => {
+  /** An engine double for this pure unit: its events and the states list() reports. */
+  function fakeEngine() {
+    const emitter = new EventEmitter()
+    let states: UploadState[] = []
+    const engine = {
+      on: (e: string, l: (...a: unknown[]) => void) => emitter.on(e, l),
+      off: (e: string, l: (...a: unknown[]) => void) => emitter.off(e, l),
+      list: () => states.map((state, i) => ({ id: String(i), state })),
+    } as unknown as EngineApi
+    return {
+      engine,
+      set: (next: UploadState[]) => (states = next),
+      emit: (event: string, ...args: unknown[]) => emitter.emit(event, ...args),
+    }
+  }
+
+  function setup() {
+    const notify = vi.fn()
+    const activity = new ActivityService({
+      blocker: { start: () => 1, stop: () => {}, isStarted: () => false },
+      progress: () => null,
+      notifier: { notify },
+      notificationsEnabled: () => true,
+    })
+    const e = fakeEngine()
+    activity.attach(e.engine)
+    return { notify, ...e }
+  }
+
+  it('"finished" when the batch really ended', () => {
+    const { notify, set, emit } = setup()
+    set(['done', 'done'])
+    emit('completed', { name: 'a' })
+    emit('completed', { name: 'b' })
+    emit('idle')
+    expect(notify).toHaveBeenCalledExactlyOnceWith(
+      '2 uploads finished',
+      'Everything in the queue is up.',
+    )
+  })
+
+  it('no "finished" when the engine goes idle because everything is paused (Pause all, sleep)', () => {
+    const { notify, set, emit } = setup()
+    set(['done', 'paused', 'paused'])
+    emit('completed', { name: 'a' })
+    emit('idle') // Pause all: nothing moves, but two files still have to go
+    expect(notify).not.toHaveBeenCalled()
+    // Resumed and finished later: one notification for the whole batch.
+    set(['done', 'done', 'done'])
+    emit('completed', { name: 'b' })
+    emit('completed', { name: 'c' })
+    emit('idle')
+    expect(notify).toHaveBeenCalledExactlyOnceWith(
+      '3 uploads finished',
+      'Everything in the queue is up.',
+    )
+  })
+
+  it('a batch that ends with failures says so', () => {
+    const { notify, set, emit } = setup()
+    set(['done', 'failed'])
+    emit('completed', { name: 'a' })
+    emit('failed', { name: 'b', error: { message: 'no' } })
+    emit('idle')
+    expect(notify).toHaveBeenCalledWith(
+      'Upload finished',
+      '1 could not be uploaded; see the queue.',
+    )
   })
 })

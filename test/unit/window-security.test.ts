@@ -4,9 +4,10 @@ import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createAppProtocolHandler } from '../../src/main/app-protocol'
 import { appUrlCheck, originOf } from '../../src/main/app-url'
-import { fileArgs } from '../../src/main/argv'
+import { fileArgs, secondInstanceArgs } from '../../src/main/argv'
 import { CSP } from '../../src/main/csp'
 import { isSafeExternalUrl, openExternalSafely } from '../../src/main/external'
+import { WINDOW_BACKGROUND } from '../../src/main/window'
 
 describe('CSP', () => {
   it('index.html carries exactly the CSP main sends as a header', () => {
@@ -22,6 +23,15 @@ describe('CSP', () => {
     expect(CSP).not.toContain('unsafe-inline')
     expect(CSP).not.toContain('unsafe-eval')
     expect(CSP).not.toMatch(/data:|blob:|https?:/)
+  })
+})
+
+describe('window background', () => {
+  it("is the page's own --bg for light and dark (opaque: no see-through, no flash)", () => {
+    const css = readFileSync(resolve(__dirname, '../../src/renderer/src/styles.css'), 'utf8')
+    const dark = css.slice(css.indexOf('prefers-color-scheme: dark'))
+    expect(/--bg: (#[0-9a-f]{6});/i.exec(css)?.[1]).toBe(WINDOW_BACKGROUND.light)
+    expect(/--bg: (#[0-9a-f]{6});/i.exec(dark)?.[1]).toBe(WINDOW_BACKGROUND.dark)
   })
 })
 
@@ -116,5 +126,39 @@ describe('launch arguments', () => {
       fileArgs(['/opt/Upreel/upreel', '--no-sandbox', 'a.mp4', '/abs/b.mov'], '/home/me', false),
     ).toEqual(['/home/me/a.mp4', '/abs/b.mov'])
     expect(fileArgs(['electron', '.', 'clip.mp4'], '/w', true)).toEqual(['/w/clip.mp4'])
+  })
+
+  it('turns file:// URLs (a .desktop entry with %U) into paths, and skips other hosts', () => {
+    expect(
+      fileArgs(
+        ['/opt/Upreel/upreel', 'file:///home/me/My%20Clip.mp4', 'file://elsewhere/share/x.mp4'],
+        '/home/me',
+        false,
+      ),
+    ).toEqual(['/home/me/My Clip.mp4'])
+  })
+})
+
+describe('second-instance arguments', () => {
+  const fallback = { argv: ['upreel', '--original-process-start-time=1', 'b.mp4'], cwd: '/x' }
+
+  it("uses the second launch's own argv and cwd (additionalData) when well formed", () => {
+    expect(
+      secondInstanceArgs({ argv: ['upreel', 'a.mp4', 'b.mov'], cwd: '/home/me' }, fallback),
+    ).toEqual({ argv: ['upreel', 'a.mp4', 'b.mov'], cwd: '/home/me' })
+  })
+
+  it('falls back to what Electron passed when additionalData is missing or malformed', () => {
+    for (const bad of [
+      undefined,
+      null,
+      'x',
+      { argv: 'a.mp4', cwd: '/home' },
+      { argv: ['a', 3], cwd: '/home' },
+      { argv: ['a'], cwd: 'relative' },
+      { argv: ['a'] },
+    ]) {
+      expect(secondInstanceArgs(bad, fallback), JSON.stringify(bad)).toBe(fallback)
+    }
   })
 })

@@ -12,3 +12,15 @@ export const electronIpcMain: IpcMainLike = {
     ),
   removeHandler: (channel) => ipcMain.removeHandler(channel),
 }
+
+/**
+ * electron-store registers a synchronous ipcMain listener of its own when a store is created in
+ * main ('electron-store-get-data': it answers any renderer with the userData path and the app
+ * version, for stores created in a renderer). Upreel has none, and its page cannot send on a raw
+ * channel anyway; the listener is removed so that nothing answers outside IpcRouter.
+ */
+export const ELECTRON_STORE_CHANNEL = 'electron-store-get-data'
+
+export function removeElectronStoreListener(): void {
+  ipcMain.removeAllListeners(ELECTRON_STORE_CHANNEL)
+}

@@ -30,6 +30,8 @@ export interface HandlerContext {
   app: { version: string; platform: string }
   activeCount(): number
   relay: { snapshot(): UploadsSnapshot }
+  /** The page listens: deliver what waited for it (app-services). */
+  pageReady(): void
 }
 
 export function createHandlers(ctx: HandlerContext): Handlers {
@@ -110,20 +112,16 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       return { discarded, interrupted: ctx.engines.interrupted() }
     },
     getSettings: () => view(),
-    saveSettings: async (next) => {
-      if (!ctx.engines.canRebuild(next)) {
+    saveSettings: async ({ settings: next, secrets: typed }) => {
+      // Settings and the secrets typed with them in one step, so the engine is rebuilt once, with
+      // both (a new key id and its secret must not meet the old secret in between).
+      if (!ctx.engines.canRebuild(next, typed)) {
         throw new Error(
           'Uploads are in progress. Pause or finish them before changing where or how Upreel uploads.',
         )
       }
-      ctx.settings.save(next)
+      ctx.settings.save(next, typed)
       await ctx.engines.apply(next)
-      return view()
-    },
-    setSecret: async ({ name, value }) => {
-      refuseWhileMoving('changing a secret')
-      ctx.secrets.set(name, value)
-      await ctx.engines.apply(ctx.settings.get())
       return view()
     },
     clearSecret: async ({ name }) => {
@@ -170,5 +168,6 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     openExternal: async ({ url }) => {
       if (!(await openExternalSafely(ctx.shell, url))) throw new Error('Only https links open.')
     },
+    pageReady: () => ctx.pageReady(),
   }
 }

@@ -3,10 +3,20 @@
  * suspend mid-upload), the taskbar/dock progress bar, and notifications when a batch finishes or a
  * file fails. Fed by the relay's batches (≤ 10 a second), not by raw engine events.
  */
-import type { QueueTotals } from '../../preload/contract'
+import type { QueueTotals, UploadState } from '../../preload/contract'
 import type { EngineApi, UploadSnapshot } from './core-types'
 import type { NotifierLike, PowerSaveBlockerLike, ProgressBarLike } from './ports'
 import { queueFraction } from './rows'
+
+/** States in which a file still has to go somewhere: a batch with any of them has not ended. */
+const UNFINISHED = new Set<UploadState>([
+  'queued',
+  'preparing',
+  'uploading',
+  'retrying',
+  'completing',
+  'paused',
+])
 
 /** Failures within this window are told in one notification ("3 uploads failed"). */
 const FAILURE_COALESCE_MS = 1500
@@ -41,6 +51,9 @@ export class ActivityService {
   }
 
   private readonly onIdle = (): void => {
+    // The engine is idle when nothing moves, and that includes "everything is paused" (Pause all,
+    // sleep, quit): the batch has not finished then. Keep counting until it really ends.
+    if (this.engine?.list().some((s) => UNFINISHED.has(s.state))) return
     if (this.completedInBatch > 0) {
       const n = this.completedInBatch
       const failed = this.failedInBatch

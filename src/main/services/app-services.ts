@@ -18,17 +18,19 @@ import { ActivityService } from './activity'
 import type { CoreFunctions } from './core'
 import { EngineService } from './engine-service'
 import { HistoryService } from './history-service'
-import type {
-  ClipboardLike,
-  KeyValueStore,
-  Logger,
-  NotifierLike,
-  OpenDialogLike,
-  PowerMonitorLike,
-  PowerSaveBlockerLike,
-  ProgressBarLike,
-  SafeStorageLike,
-  ShellLike,
+import {
+  cookieHeaders,
+  type ClipboardLike,
+  type KeyValueStore,
+  type Logger,
+  type NotifierLike,
+  type OpenDialogLike,
+  type PowerMonitorLike,
+  type PowerSaveBlockerLike,
+  type ProgressBarLike,
+  type SafeStorageLike,
+  type SessionCookiesLike,
+  type ShellLike,
 } from './ports'
 import { PowerService } from './power'
 import { ProgressRelay, type Timers } from './progress-relay'
@@ -57,6 +59,8 @@ export interface AppServicesDeps {
   powerSaveBlocker: PowerSaveBlockerLike
   powerMonitor: PowerMonitorLike
   isOnline: () => boolean
+  /** The app session's cookies: sent to the backend (and hook) with the requests for their URL. */
+  cookies?: SessionCookiesLike
   progressBar: () => ProgressBarLike | null
   env: NodeJS.ProcessEnv
   app: { version: string; platform: string }
@@ -79,7 +83,17 @@ export interface AppServices {
   /** Poster path of an upload the engine knows (the app protocol serves nothing else). */
   thumbnailPath(id: string): string | undefined
   activeCount(): number
+  /**
+   * Adds files from outside the page (Open with Upreel, a second launch, the menu, watch folders).
+   * What came of it goes to the page as `onAddResult` (duplicates asked about there), so it waits
+   * until the page listens and a destination exists: files opened at first launch, before the
+   * setup screen was filled in, are added once it is.
+   */
   addPaths(paths: string[], source: AddSource): Promise<void>
+  /** The page subscribed to events (it says so on every load). */
+  pageReady(): void
+  /** The window is gone (macOS keeps running without one): hold adds until a page is back. */
+  pageGone(): void
   /** Tells the page to show a view (menu items). */
   navigate(view: 'queue' | 'history' | 'settings'): void
   /** Pauses everything, flushes the journal, stops watchers and timers. */
@@ -114,6 +128,7 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     relay,
     emit,
     log: deps.log,
+    sessionHeaders: deps.cookies ? cookieHeaders(deps.cookies) : undefined,
   })
   engines.onEngine((engine) => activity.attach(engine))
   const queue = new QueueService({
@@ -135,22 +150,57 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     log: deps.log,
   })
 
-  const addPaths = async (paths: string[], source: AddSource): Promise<void> => {
+  /** A watch folder never asks (duplicates are skipped): a short notice says what it did. */
+  const addFromWatch = async (paths: string[]): Promise<void> => {
     try {
-      const r = await queue.addPaths(paths, source)
+      const r = await queue.addPaths(paths, 'watch')
       const bits = [`${r.added} added`]
       if (r.skippedCount) bits.push(`${r.skippedCount} skipped`)
       if (r.refused.length) bits.push(`${r.refused.length} refused`)
-      if (source !== 'drop' && (r.added > 0 || r.skippedCount > 0)) {
-        emit('onNotice', { kind: 'info', message: `${sourceLabel(source)}: ${bits.join(', ')}.` })
+      if (r.added > 0 || r.skippedCount > 0) {
+        emit('onNotice', { kind: 'info', message: `Watch folder: ${bits.join(', ')}.` })
       }
     } catch (e) {
       emit('onNotice', { kind: 'error', message: (e as Error).message })
     }
   }
 
+  // Adds from outside the page wait here for a page that listens and for a destination.
+  let pageListens = false
+  const waiting: { paths: string[]; source: AddSource }[] = []
+  const deliver = async (paths: string[], source: AddSource): Promise<void> => {
+    try {
+      emit('onAddResult', await queue.addPaths(paths, source))
+    } catch (e) {
+      emit('onNotice', { kind: 'error', message: (e as Error).message })
+    }
+  }
+  const flush = (): void => {
+    if (!pageListens || waiting.length === 0) return
+    if (!engines.engine()) {
+      const n = waiting.reduce((sum, w) => sum + w.paths.length, 0)
+      emit('onNotice', {
+        kind: 'info',
+        message: `Choose where uploads go first: ${n === 1 ? 'the file you opened is' : `${n} files you opened are`} added once you have.`,
+      })
+      return
+    }
+    for (const w of waiting.splice(0)) void deliver(w.paths, w.source)
+  }
+  const addPaths = async (paths: string[], source: AddSource): Promise<void> => {
+    if (paths.length === 0) return
+    if (source === 'watch') return addFromWatch(paths)
+    if (pageListens && engines.engine()) return deliver(paths, source)
+    waiting.push({ paths, source })
+    flush()
+  }
+  // A destination set up later (the setup screen) lets the waiting files in.
+  engines.onEngine((engine) => {
+    if (engine) queueMicrotask(flush)
+  })
+
   const watch = new WatchFolders({
-    add: (paths) => addPaths(paths, 'watch'),
+    add: (paths) => addFromWatch(paths),
     log: deps.log,
   })
 
@@ -172,6 +222,13 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
         ?.list()
         .filter((s) => isActive(s.state)).length ?? 0,
     addPaths,
+    pageReady: () => {
+      pageListens = true
+      flush()
+    },
+    pageGone: () => {
+      pageListens = false
+    },
     navigate: (view: 'queue' | 'history' | 'settings') => emit('onNavigate', view),
     close: async () => {
       router.dispose()
@@ -188,8 +245,4 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
   await engines.start()
   watch.set(settings.watchFolders())
   return services
-}
-
-function sourceLabel(source: AddSource): string {
-  return source === 'watch' ? 'Watch folder' : source === 'argv' ? 'Opened files' : 'Added'
 }

@@ -2,6 +2,7 @@
  * The real engine-side functions for the app (and the e2e harness): the UploadEngine on the
  * destination's ObjectStore, ffmpeg's MediaPort, the folder scan, the connection test and presign.
  */
+import { createCompanionStore } from '../core/backend/companion-store'
 import {
   destinationFromEnv,
   presignGetUrl,
@@ -9,6 +10,7 @@ import {
   createObjectStore,
 } from '../core/destination'
 import { postProcessingHook } from '../core/backend/processing-hook'
+import type { ObjectStore } from '../core/ports'
 import { UploadError } from '../core/errors'
 import { UploadEngine } from '../core/engine/upload-engine'
 import { createMediaPort, probe } from '../core/media'
@@ -34,6 +36,31 @@ function mediaFor(input: EngineInput): MediaPort {
   }
 }
 
+/** Fixed sign-in headers plus the session's (cookies) for `url`, read when the request goes. */
+async function headersFor(
+  input: EngineInput,
+  url: string,
+  fixed: Record<string, string> | undefined,
+): Promise<Record<string, string>> {
+  const session = input.sessionHeaders ? await input.sessionHeaders(url) : {}
+  return { ...fixed, ...session }
+}
+
+/**
+ * Backend mode: the Companion store with headers asked for on each request (so the session's
+ * current cookies go along); direct mode: core's S3 store.
+ */
+function objectStore(input: EngineInput): Promise<ObjectStore> {
+  const dest = input.destination
+  if (dest.mode !== 'backend') return createObjectStore(dest)
+  return Promise.resolve(
+    createCompanionStore({
+      baseUrl: dest.url,
+      headers: () => headersFor(input, dest.url, dest.headers),
+    }),
+  )
+}
+
 /** The "request processing" POST after each completed upload (backend mode with a hook URL). */
 function processingHook(input: EngineInput) {
   const dest = input.destination
@@ -55,7 +82,8 @@ function processingHook(input: EngineInput) {
         metadata,
         thumbnailKey: s.thumbnailKey,
       },
-      { headers: dest.headers },
+      // Only what is bound to the hook's own origin (settings.ts), never the backend's by default.
+      { headers: await headersFor(input, hookUrl, dest.hookHeaders) },
     )
     return r.ok ? undefined : { notice: `The processing request failed: ${r.message}` }
   }
@@ -63,7 +91,7 @@ function processingHook(input: EngineInput) {
 
 async function createEngine(input: EngineInput): Promise<EngineApi> {
   const s = input.settings
-  const store = await createObjectStore(input.destination)
+  const store = await objectStore(input)
   return new UploadEngine({
     store,
     stateDir: input.stateDir,

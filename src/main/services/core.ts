@@ -15,6 +15,8 @@ export interface EngineInput {
   stateDir: string
   /** Probe/thumbnail cache (the CLI uses {stateDir}/media-cache too). */
   cacheDir: string
+  /** The app session's headers (cookies) for a backend or hook URL, asked per request. */
+  sessionHeaders?: (url: string) => Promise<Record<string, string>>
   log?: (message: string) => void
 }
 

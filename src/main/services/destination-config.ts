@@ -14,11 +14,49 @@ export type Destination =
       forcePathStyle?: boolean
       credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
     }
-  | { mode: 'backend'; url: string; headers?: Record<string, string>; hookUrl?: string }
+  | {
+      mode: 'backend'
+      url: string
+      /** Sign-in headers for the backend (token, extra headers): only those bound to its origin. */
+      headers?: Record<string, string>
+      hookUrl?: string
+      /** Sign-in headers for the hook: only those bound to the hook's origin. */
+      hookHeaders?: Record<string, string>
+    }
 
+/** What the saved (or typed) secrets contribute, already limited to where each may go. */
 export interface DestinationSecrets {
   secretAccessKey?: string
-  backendToken?: string
+  /** Headers the backend URL may receive. */
+  backendHeaders?: Record<string, string>
+  /** Headers the hook URL may receive. */
+  hookHeaders?: Record<string, string>
+}
+
+/** `https://host:port` of a URL, or null for '' and anything that is not http(s). */
+export function originOf(url: string | undefined): string | null {
+  if (!url) return null
+  try {
+    const u = new URL(url)
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null
+  } catch {
+    return null
+  }
+}
+
+/** `Authorization: Bearer <token>` plus the extra headers (an extra Authorization wins). */
+export function signInHeaders(
+  token: string | undefined,
+  extra: readonly { name: string; value: string }[] | undefined,
+): Record<string, string> | undefined {
+  const out: Record<string, string> = {}
+  if (token) out.Authorization = `Bearer ${token}`
+  for (const h of extra ?? []) {
+    // Header names are case-insensitive: one spelling per name.
+    for (const k of Object.keys(out)) if (k.toLowerCase() === h.name.toLowerCase()) delete out[k]
+    out[h.name] = h.value
+  }
+  return Object.keys(out).length > 0 ? out : undefined
 }
 
 export function summarize(dest: Destination | null, fromEnv: boolean): DestinationSummary | null {
@@ -47,17 +85,18 @@ export function resolveDestination(
 ): { destination: Destination | null; fromEnv: boolean } {
   if (settings.mode === 'backend') {
     if (!settings.backend.url) {
-      return env?.mode === 'backend' ? { destination: env, fromEnv: true } : none()
+      // The environment is the user's own word: its token goes to its hook too, as in the CLI.
+      return env?.mode === 'backend'
+        ? { destination: { ...env, hookHeaders: env.hookHeaders ?? env.headers }, fromEnv: true }
+        : none()
     }
-    const headers = secrets.backendToken
-      ? { Authorization: `Bearer ${secrets.backendToken}` }
-      : undefined
     return {
       destination: {
         mode: 'backend',
         url: settings.backend.url,
-        headers,
+        headers: secrets.backendHeaders,
         hookUrl: settings.backend.hookUrl || undefined,
+        hookHeaders: settings.backend.hookUrl ? secrets.hookHeaders : undefined,
       },
       fromEnv: false,
     }

@@ -4,7 +4,7 @@
  * and closed (journal flushed) on quit. Everything else asks it for `engine()`.
  */
 import { join } from 'node:path'
-import type { EditableSettings, InterruptedRow } from '../../preload/contract'
+import type { EditableSettings, InterruptedRow, SecretsInput } from '../../preload/contract'
 import type { Emit } from '../ipc/handle'
 import type { CoreFunctions } from './core'
 import {
@@ -61,6 +61,11 @@ export interface EngineServiceOptions {
   relay: ProgressRelay
   emit: Emit
   log: Logger
+  /**
+   * Headers the app session adds to a request for `url` (its cookies for that URL), read on each
+   * request to the backend or the hook. None outside Electron.
+   */
+  sessionHeaders?: (url: string) => Promise<Record<string, string>>
 }
 
 export class EngineService {
@@ -151,13 +156,20 @@ export class EngineService {
   }
 
   /** HeadBucket / backend health for a destination (maybe a draft), in plain words. */
-  testConnection(destination: Destination): Promise<TestConnectionResult> {
+  async testConnection(destination: Destination): Promise<TestConnectionResult> {
+    if (destination.mode === 'backend' && this.opts.sessionHeaders) {
+      const session = await this.opts.sessionHeaders(destination.url)
+      destination = { ...destination, headers: { ...destination.headers, ...session } }
+    }
     return this.opts.core.testConnection(destination)
   }
 
-  /** Checks that would refuse a rebuild, without doing it (the settings form asks first). */
-  canRebuild(next: EditableSettings): boolean {
-    const { destination } = this.opts.settings.destination(next)
+  /**
+   * Checks that would refuse a rebuild, without doing it (the settings form asks first): with the
+   * settings and the secrets typed with them.
+   */
+  canRebuild(next: EditableSettings, typed?: SecretsInput): boolean {
+    const { destination } = this.opts.settings.destination(next, typed)
     if (engineShape(next, destination) === this.shape) return true
     return !(this.current?.list().some((s) => isActive(s.state)) ?? false)
   }
@@ -174,6 +186,7 @@ export class EngineService {
           settings,
           stateDir: this.stateDir,
           cacheDir: this.cacheDir,
+          sessionHeaders: this.opts.sessionHeaders,
           log: (m) => this.opts.log.info(m),
         })
       : null

@@ -2,7 +2,8 @@
  * Every path that arrives from outside main (a drop in the page, a second launch's arguments, a
  * watch folder) is checked here before anything reads it: absolute, no NUL, exists, and a regular
  * file or a folder (not a FIFO that would hang a read, not a device, not a socket). Paths inside
- * the app's own data dir (journal, settings with encrypted secrets) are refused outright.
+ * the app's own data dir (journal, settings with encrypted secrets) are refused outright, compared
+ * by real path on both sides: a symlink (or a symlinked folder on the way) is no way in.
  */
 import { realpath, stat } from 'node:fs/promises'
 import { basename, isAbsolute, relative, sep } from 'node:path'
@@ -17,11 +18,40 @@ export function isInside(child: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && rel.split(sep)[0] !== '..')
 }
 
+/** A path with every symlink resolved; the path itself when it does not exist (yet). */
+async function realOrSelf(path: string): Promise<string> {
+  try {
+    return await realpath(path)
+  } catch {
+    return path
+  }
+}
+
+/** The forbidden roots as real paths (the data dir may itself sit under a symlink). */
+export async function realRoots(roots: readonly string[]): Promise<string[]> {
+  const out = new Set<string>()
+  for (const root of roots) {
+    out.add(root)
+    out.add(await realOrSelf(root))
+  }
+  return [...out]
+}
+
+/**
+ * Whether `path` is, once every symlink is resolved, inside one of `roots` (already real, see
+ * realRoots). A path that cannot be resolved is judged as written: it cannot be read either.
+ */
+export async function resolvesInside(path: string, roots: readonly string[]): Promise<boolean> {
+  const real = await realOrSelf(path)
+  return roots.some((root) => isInside(real, root) || isInside(path, root))
+}
+
 export async function checkPaths(
   paths: readonly string[],
   forbiddenRoots: readonly string[],
 ): Promise<PathCheck> {
   const out: PathCheck = { valid: [], refused: [] }
+  const roots = await realRoots(forbiddenRoots)
   const seen = new Set<string>()
   for (const raw of paths) {
     const name = basename(raw) || raw
@@ -37,7 +67,7 @@ export async function checkPaths(
       refuse('It no longer exists or cannot be read.')
       continue
     }
-    if (forbiddenRoots.some((root) => isInside(real, root))) {
+    if (roots.some((root) => isInside(real, root))) {
       refuse("Upreel's own data folder cannot be uploaded.")
       continue
     }

@@ -71,6 +71,30 @@ export interface ProgressBarLike {
   ): void
 }
 
+/** Electron's session.cookies (the app session's cookie jar), read-only. */
+export interface SessionCookiesLike {
+  get(filter: { url: string }): Promise<{ name: string; value: string }[]>
+}
+
+/**
+ * The session's cookies for `url` as a Cookie header, asked per request (cookies change: a
+ * platform's sign-in may refresh them). The jar decides which cookies belong to the URL, as a
+ * browser would; a failing jar adds nothing rather than failing the upload.
+ */
+export function cookieHeaders(
+  cookies: SessionCookiesLike,
+): (url: string) => Promise<Record<string, string>> {
+  return async (url): Promise<Record<string, string>> => {
+    try {
+      const list = await cookies.get({ url })
+      if (list.length === 0) return {}
+      return { Cookie: list.map((c) => `${c.name}=${c.value}`).join('; ') }
+    } catch {
+      return {}
+    }
+  }
+}
+
 export interface Logger {
   info(message: string): void
   warn(message: string): void

@@ -10,13 +10,14 @@ import type { AddResult, DuplicateFile } from '../../preload/contract'
 import type { CoreFunctions } from './core'
 import type { AddFileInput, HistoryEntry } from './core-types'
 import type { EngineService } from './engine-service'
-import { checkPaths, isInside } from './paths'
+import { checkPaths, realRoots, resolvesInside } from './paths'
 import type { SettingsService } from './settings'
 
 /** How many skipped names travel to the page (the count is always exact). */
 const SKIPPED_LISTED = 100
 /** Held duplicates are dropped after 30 minutes: the dialog is long gone by then. */
 const DUPLICATE_HOLD_MS = 30 * 60_000
+const OWN_DATA = "Upreel's own data folder cannot be uploaded."
 
 export type AddSource = 'drop' | 'dialog' | 'watch' | 'argv'
 
@@ -58,11 +59,16 @@ export class QueueService {
       checked.valid.map((v) => v.path),
       { allFileTypes },
     )
-    const files = scan.files.filter(
-      (f) => !this.opts.forbiddenRoots.some((root) => isInside(f.path, root)),
-    )
-    result.skippedCount = scan.skipped.length
-    result.skipped = scan.skipped
+    // By real path: a dropped folder may hold a symlink to the data folder (or to a file in it).
+    const roots = await realRoots(this.opts.forbiddenRoots)
+    const files: AddFileInput[] = []
+    const skipped = [...scan.skipped]
+    for (const f of scan.files) {
+      if (await resolvesInside(f.path, roots)) skipped.push({ path: f.path, reason: OWN_DATA })
+      else files.push(f)
+    }
+    result.skippedCount = skipped.length
+    result.skipped = skipped
       .slice(0, SKIPPED_LISTED)
       .map((s) => ({ name: basename(s.path), reason: s.reason }))
     // A non-video given on its own is refused with the probe's reason (shown with the name);

@@ -12,7 +12,22 @@ export interface QuitGuardOptions {
   shutdown: () => Promise<void>
   /** Really quits (app.quit) once shutdown has finished. */
   quit: () => void
+  /**
+   * Leaves at once (app.exit) when shutdown has not finished in time: a hung request must not
+   * keep a window-less app alive. What the journal holds by then is what the next launch resumes.
+   */
+  exit: () => void
+  /** How long shutdown may take (default SHUTDOWN_LIMIT_MS). */
+  shutdownLimitMs?: number
+  setTimeout?: (fn: () => void, ms: number) => unknown
+  clearTimeout?: (handle: unknown) => void
 }
+
+/**
+ * Shutdown pauses every file (aborting its in-flight part requests) and flushes the journal: well
+ * under a second normally. 10 s covers a slow disk; past that something hangs.
+ */
+export const SHUTDOWN_LIMIT_MS = 10_000
 
 type Phase = 'running' | 'asking' | 'closing' | 'closed'
 
@@ -55,11 +70,21 @@ export class QuitGuard {
       }
     }
     this.phase = 'closing'
-    try {
-      await this.opts.shutdown()
-    } finally {
-      this.phase = 'closed'
-      this.opts.quit()
-    }
+    const set = this.opts.setTimeout ?? ((fn, ms) => setTimeout(fn, ms))
+    const clear = this.opts.clearTimeout ?? ((h) => clearTimeout(h as NodeJS.Timeout))
+    let timer: unknown = null
+    const limit = new Promise<'late'>((resolve) => {
+      timer = set(() => resolve('late'), this.opts.shutdownLimitMs ?? SHUTDOWN_LIMIT_MS)
+    })
+    const done = this.opts.shutdown().then(
+      () => 'done' as const,
+      // A failed shutdown still quits: staying open with half-closed services helps nobody.
+      () => 'done' as const,
+    )
+    const outcome = await Promise.race([done, limit])
+    clear(timer)
+    this.phase = 'closed'
+    if (outcome === 'late') this.opts.exit()
+    else this.opts.quit()
   }
 }

@@ -2,10 +2,23 @@
  * Settings persisted in electron-store, validated with the contract's zod schema on every read
  * (a hand-edited or older file falls back to defaults field by field, never crashes the app).
  * Secrets live in ./secrets.ts; watch folders are only added through the native dialog.
+ *
+ * Backend credentials (token, extra headers) are bound to the origins they were typed for: the
+ * backend's and the hook's as the settings named them then. The page can change the addresses
+ * (it is the settings screen), but a saved credential never follows it to a new origin: sending
+ * it there needs it typed again. The S3 secret is not bound: SigV4 never sends it, only
+ * signatures that are valid for the host they were made for (see the README).
  */
-import { EditableSettings, type SettingsView } from '../../preload/contract'
 import {
+  EditableSettings,
+  type ExtraHeader,
+  type SecretsInput,
+  type SettingsView,
+} from '../../preload/contract'
+import {
+  originOf,
   resolveDestination,
+  signInHeaders,
   summarize,
   type Destination,
   type DestinationSecrets,
@@ -26,7 +39,23 @@ export class SettingsService {
     private readonly secrets: SecretBox,
     /** What the environment alone configures (destinationFromEnv), or null. */
     private readonly envDestination: () => Destination | null,
-  ) {}
+  ) {
+    this.bindUnboundSecrets()
+  }
+
+  /**
+   * A token saved before credentials were bound (an older Upreel) is bound once to the addresses
+   * the settings name now, the ones it has been sent to all along.
+   */
+  private bindUnboundSecrets(): void {
+    const origins = credentialOrigins(this.get())
+    for (const name of ['backendToken', 'backendHeaders'] as const) {
+      const value = this.secrets.status()[name] ? this.secrets.get(name) : undefined
+      if (value === undefined || this.secrets.origins(name) !== undefined) continue
+      if (origins.length === 0) this.secrets.clear(name)
+      else this.secrets.set(name, value, origins)
+    }
+  }
 
   get(): EditableSettings {
     const raw = this.store.get(SETTINGS_KEY)
@@ -42,10 +71,22 @@ export class SettingsService {
     return EditableSettings.parse(base)
   }
 
-  save(next: EditableSettings): EditableSettings {
+  /**
+   * Saves the settings and, with them, the secrets typed in the same form: backend credentials
+   * are bound to the origins these settings name. Nothing is written when a secret cannot be
+   * stored (no secure storage on this computer).
+   */
+  save(next: EditableSettings, typed?: SecretsInput): EditableSettings {
     const prev = this.get()
     const parsed = EditableSettings.parse(next)
+    if (typed && Object.values(typed).some((v) => v !== undefined)) this.secrets.assertCanStore()
     this.store.set(SETTINGS_KEY, parsed)
+    const origins = credentialOrigins(parsed)
+    if (typed?.secretAccessKey) this.secrets.set('secretAccessKey', typed.secretAccessKey)
+    if (typed?.backendToken) this.secrets.set('backendToken', typed.backendToken, origins)
+    if (typed?.backendHeaders) {
+      this.secrets.set('backendHeaders', JSON.stringify(typed.backendHeaders), origins)
+    }
     for (const l of this.listeners) l(parsed, prev)
     return parsed
   }
@@ -75,35 +116,89 @@ export class SettingsService {
     return true
   }
 
-  storedSecrets(): DestinationSecrets {
-    return {
-      secretAccessKey: this.secrets.get('secretAccessKey'),
-      backendToken: this.secrets.get('backendToken'),
+  private storedHeaders(): ExtraHeader[] | undefined {
+    const raw = this.secrets.get('backendHeaders')
+    if (!raw) return undefined
+    try {
+      const list: unknown = JSON.parse(raw)
+      return Array.isArray(list)
+        ? list.filter(
+            (h): h is ExtraHeader =>
+              !!h && typeof h.name === 'string' && typeof h.value === 'string',
+          )
+        : undefined
+    } catch {
+      return undefined
     }
   }
 
-  /** The destination uploads go to now (settings over environment), or null: the setup screen. */
+  /**
+   * The sign-in headers `url` may receive: typed secrets (they go to the addresses the form
+   * names now) over saved ones, and a saved one only where it was bound.
+   */
+  private headersFor(
+    url: string | undefined,
+    s: EditableSettings,
+    typed: SecretsInput | undefined,
+  ): Record<string, string> | undefined {
+    const origin = originOf(url)
+    if (!origin) return undefined
+    const typedHere = credentialOrigins(s).includes(origin)
+    const savedHere = (name: 'backendToken' | 'backendHeaders') =>
+      this.secrets.origins(name)?.includes(origin) ?? false
+    const token =
+      (typedHere ? typed?.backendToken : undefined) ??
+      (savedHere('backendToken') ? this.secrets.get('backendToken') : undefined)
+    const extra =
+      (typedHere ? typed?.backendHeaders : undefined) ??
+      (savedHere('backendHeaders') ? this.storedHeaders() : undefined)
+    return signInHeaders(token, extra)
+  }
+
+  /**
+   * The destination uploads go to now (settings over environment), or null: the setup screen.
+   * With a draft (Test connection, or checking a save before doing it) and the secrets typed
+   * with it.
+   */
   destination(
     draft?: EditableSettings,
-    draftSecrets?: DestinationSecrets,
+    typed?: SecretsInput,
   ): { destination: Destination | null; fromEnv: boolean } {
-    const stored = this.storedSecrets()
+    const s = draft ?? this.get()
     const secrets: DestinationSecrets = {
-      secretAccessKey: draftSecrets?.secretAccessKey || stored.secretAccessKey,
-      backendToken: draftSecrets?.backendToken || stored.backendToken,
+      secretAccessKey: typed?.secretAccessKey || this.secrets.get('secretAccessKey'),
+      backendHeaders: this.headersFor(s.backend.url, s, typed),
+      hookHeaders: this.headersFor(s.backend.hookUrl, s, typed),
     }
-    return resolveDestination(draft ?? this.get(), secrets, this.envDestination())
+    return resolveDestination(s, secrets, this.envDestination())
   }
 
   view(): SettingsView {
     const { destination, fromEnv } = this.destination()
+    const secretOrigins: SettingsView['secretOrigins'] = {}
+    for (const name of ['backendToken', 'backendHeaders'] as const) {
+      const origins = this.secrets.origins(name)
+      if (origins) secretOrigins[name] = origins
+    }
     return {
       settings: this.get(),
       secrets: this.secrets.status(),
+      secretOrigins,
+      backendHeaderNames: (this.storedHeaders() ?? []).map((h) => h.name),
       secretStorage: this.secrets.level(),
       watchFolders: this.watchFolders(),
       envDestination: summarize(this.envDestination(), true),
       destination: summarize(destination, fromEnv),
     }
   }
+}
+
+/** The origins backend credentials typed with these settings are bound to: backend and hook. */
+export function credentialOrigins(s: EditableSettings): string[] {
+  const out: string[] = []
+  for (const url of [s.backend.url, s.backend.hookUrl]) {
+    const origin = originOf(url)
+    if (origin && !out.includes(origin)) out.push(origin)
+  }
+  return out
 }

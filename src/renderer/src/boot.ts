@@ -7,6 +7,8 @@ export async function boot(): Promise<void> {
   api.onInterruptedChanged((rows) => appStore.update({ interrupted: rows }))
   api.onNotice((notice) => appStore.toast(notice))
   api.onNavigate((view) => appStore.update({ view }))
+  // Files opened with Upreel, a second launch, the menu: shown like the page's own adds.
+  api.onAddResult((result) => appStore.reportAdd(result))
   uploadsStore.onGap = () => {
     void api.listUploads().then((s) => uploadsStore.load(s))
   }
@@ -22,6 +24,8 @@ export async function boot(): Promise<void> {
     appStore.toast({ kind: 'error', message: errorMessage(e) })
     appStore.update({ destination: null })
   }
+  // Listening (and loaded): main may now deliver what waited for the page.
+  void attempt(() => api.pageReady())
 }
 
 /** Runs an intent and turns a refusal from main into a toast instead of an unhandled rejection. */

@@ -29,6 +29,7 @@ import type {
   SafeStorageLike,
 } from '../../../src/main/services/ports'
 import { SecretBox } from '../../../src/main/services/secrets'
+import { credentialOrigins } from '../../../src/main/services/settings'
 import { EditableSettings } from '../../../src/preload/contract'
 import { PRELOAD_BUNDLE, RENDERER_DIR } from './build'
 
@@ -49,6 +50,8 @@ export interface LaunchOptions {
   env?: NodeJS.ProcessEnv
   viewport?: { width: number; height: number }
   colorScheme?: 'light' | 'dark'
+  /** Files the app is launched with ("Open with Upreel", `upreel clip.mp4`). */
+  openWith?: string[]
 }
 
 type Listener = (event: InvokeEventLike, ...args: unknown[]) => unknown
@@ -108,6 +111,8 @@ export class AppHarness {
   readonly blockers = new Set<number>()
   readonly powerMonitor = new EventEmitter()
   online = true
+  /** The app session's cookie jar (Electron's session.cookies), by origin. */
+  readonly cookies = new Map<string, { name: string; value: string }[]>()
   services: AppServices | null = null
   private readonly window = { webContents: { id: 'harness' }, isDestroyed: () => false }
   private readonly key = randomBytes(32)
@@ -131,6 +136,8 @@ export class AppHarness {
     app.seed()
     await app.wirePage()
     app.services = await app.startServices()
+    // As index.ts does at launch: handed to the services before the page exists.
+    if (opts.openWith) void app.services.addPaths(opts.openWith, 'argv')
     await page.goto(`${E2E_ORIGIN}/index.html`)
     await page.locator('[data-testid="app"][data-ready="true"]').waitFor()
     // Screenshots and assertions never race the CSS transitions of progress bars.
@@ -166,7 +173,11 @@ export class AppHarness {
     if (this.opts.secrets?.secretAccessKey) {
       secrets.set('secretAccessKey', this.opts.secrets.secretAccessKey)
     }
-    if (this.opts.secrets?.backendToken) secrets.set('backendToken', this.opts.secrets.backendToken)
+    if (this.opts.secrets?.backendToken) {
+      // Bound to the addresses it was "typed" with, as the settings screen stores it.
+      const origins = credentialOrigins(EditableSettings.parse(store.get('settings')))
+      secrets.set('backendToken', this.opts.secrets.backendToken, origins)
+    }
   }
 
   private async wirePage(): Promise<void> {
@@ -245,6 +256,10 @@ export class AppHarness {
       powerSaveBlocker: blockers,
       powerMonitor: this.powerMonitor as never,
       isOnline: () => this.online,
+      cookies: {
+        // What Electron's cookies.get({ url }) gives: the cookies that belong to the URL.
+        get: async ({ url }) => this.cookies.get(new URL(url).origin) ?? [],
+      },
       progressBar: () => ({ setProgressBar: (p) => void this.progress.push(p) }),
       env: this.opts.env ?? {},
       app: { version: '0.0.0-e2e', platform: process.platform },

@@ -4,8 +4,10 @@
  * - ipcRenderer.invoke crosses to the Node test process through Playwright's exposeFunction, where
  *   the REAL main-process IpcRouter (sender check + zod) and services answer;
  * - main's webContents.send arrives through window.__upreelEmit (page.evaluate);
- * - webUtils.getPathForFile looks the File up in a map the test fills when it builds a drop
- *   (Chromium gives pages no file paths; Electron does, only through webUtils).
+ * - webUtils.getPathForFile behaves as Electron documents it (throws for anything that is not a
+ *   File, '' for a File built in JS), except that a File the TEST registered as dropped from the
+ *   disk gets its path: Chromium gives pages no paths, Electron does, only through webUtils. The
+ *   registry (window.__upreelTestPaths) exists only in this shim, never in the real preload.
  * Limitation: without Electron there is no isolated world, so the API lands in the main world.
  */
 type Listener = (event: unknown, payload: unknown) => void
@@ -46,8 +48,7 @@ export const ipcRenderer = {
 
 export const webUtils = {
   getPathForFile(file: File): string {
-    const path = w.__upreelTestPaths.get(file)
-    if (path === undefined) throw new Error('not a file from the disk')
-    return path
+    if (!(file instanceof File)) throw new TypeError('Expected a File')
+    return w.__upreelTestPaths.get(file) ?? ''
   },
 }

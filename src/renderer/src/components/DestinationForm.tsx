@@ -4,12 +4,17 @@ import type {
   SettingsView,
   TestConnectionResult,
 } from '../../../preload/contract'
+import { originOf, savedFor } from '../credentials'
 import { Icon } from './Icon'
 
 export interface SecretDraft {
   secretAccessKey: string
   backendToken: string
+  /** The extra-headers box as typed: "Name: value" per line. */
+  backendHeaders: string
 }
+
+type SecretName = 'secretAccessKey' | 'backendToken' | 'backendHeaders'
 
 interface Props {
   draft: EditableSettings
@@ -17,7 +22,7 @@ interface Props {
   secrets: SecretDraft
   setSecrets(next: SecretDraft): void
   view: SettingsView
-  onClearSecret(name: 'secretAccessKey' | 'backendToken'): void
+  onClearSecret(name: SecretName): void
   onTest(): void
   testing: boolean
   test: TestConnectionResult | null
@@ -31,17 +36,40 @@ export function DestinationForm(p: Props): React.JSX.Element {
     p.setDraft({ ...d, s3: { ...d.s3, ...patch } })
   const be = (patch: Partial<EditableSettings['backend']>) =>
     p.setDraft({ ...d, backend: { ...d.backend, ...patch } })
-  const secretNote = (name: 'secretAccessKey' | 'backendToken') =>
-    p.view.secrets[name] ? (
+  const remove = (name: SecretName) => (
+    <button type="button" className="link-button" onClick={() => p.onClearSecret(name)}>
+      Remove
+    </button>
+  )
+  const weak = p.view.secretStorage === 'weak' && ' (this system has no keyring: obfuscated only)'
+  const secretNote = (name: SecretName, what?: string) => {
+    if (!p.view.secrets[name]) return <span className="secret-state">Not set</span>
+    const bound = name === 'secretAccessKey' ? undefined : p.view.secretOrigins[name]
+    // A backend credential goes only to the address it was typed for (main enforces it).
+    if (bound && savedFor(true, bound, d.backend.url) === 'elsewhere') {
+      return (
+        <span className="secret-state warning" data-testid={`${name}-elsewhere`}>
+          Saved{what} for {bound.join(' and ') || 'another address'} only: type it again to use it
+          with this address. {remove(name)}
+        </span>
+      )
+    }
+    return (
       <span className="secret-state">
-        Saved{p.view.secretStorage === 'weak' && ' (this system has no keyring: obfuscated only)'}.{' '}
-        <button type="button" className="link-button" onClick={() => p.onClearSecret(name)}>
-          Remove
-        </button>
+        Saved{what}
+        {weak}. {remove(name)}
       </span>
-    ) : (
-      <span className="secret-state">Not set</span>
     )
+  }
+  const savedHeaderNames = p.view.backendHeaderNames.join(', ')
+  const hookOrigin = originOf(d.backend.hookUrl)
+  const hookMissesCredentials =
+    hookOrigin !== null &&
+    (['backendToken', 'backendHeaders'] as const).some(
+      (n) => p.view.secrets[n] && !p.view.secretOrigins[n]?.includes(hookOrigin),
+    ) &&
+    !p.secrets.backendToken &&
+    !p.secrets.backendHeaders.trim()
 
   return (
     <fieldset className="card">
@@ -141,16 +169,48 @@ export function DestinationForm(p: Props): React.JSX.Element {
               type="password"
               autoComplete="new-password"
               value={p.secrets.backendToken}
-              placeholder={p.view.secrets.backendToken ? '•••••••• (type to replace)' : ''}
+              placeholder={
+                savedFor(
+                  p.view.secrets.backendToken,
+                  p.view.secretOrigins.backendToken,
+                  d.backend.url,
+                ) === 'here'
+                  ? '•••••••• (type to replace)'
+                  : ''
+              }
               onChange={(e) => p.setSecrets({ ...p.secrets, backendToken: e.target.value })}
+            />
+          </label>
+          <label className="span2">
+            Extra headers{' '}
+            {secretNote('backendHeaders', savedHeaderNames ? ` (${savedHeaderNames})` : '')}{' '}
+            <span className="hint">
+              (optional; one <code>Name: value</code> per line, e.g. <code>X-Api-Key: …</code>. Kept
+              secret like the token; typing here replaces the saved ones)
+            </span>
+            <textarea
+              data-testid="backend-headers"
+              rows={2}
+              autoComplete="off"
+              spellCheck={false}
+              value={p.secrets.backendHeaders}
+              placeholder={p.view.secrets.backendHeaders ? '•••••••• (type to replace)' : ''}
+              onChange={(e) => p.setSecrets({ ...p.secrets, backendHeaders: e.target.value })}
             />
           </label>
           <label>
             Processing hook <span className="hint">(optional; called after each upload)</span>
             <input
+              data-testid="backend-hook"
               value={d.backend.hookUrl}
               onChange={(e) => be({ hookUrl: e.target.value.trim() })}
             />
+            {hookMissesCredentials && (
+              <span className="hint" data-testid="hook-without-credentials">
+                Your saved token and headers are not sent to this address: type them again to send
+                them here.
+              </span>
+            )}
           </label>
         </div>
       )}

@@ -10,8 +10,9 @@ function hasFiles(e: DragEvent): boolean {
 }
 
 /**
- * The whole window takes drops of files and folders. Only paths cross to main (from the preload's
- * webUtils), and main checks each one again before reading anything.
+ * The whole window takes drops of files and folders. The page hands the drop's File objects to the
+ * preload, which asks Electron for their paths (the page never sees or names one), and main
+ * checks each path again before reading anything.
  */
 export function DropZone({ enabled }: { enabled: boolean }): React.JSX.Element | null {
   const [over, setOver] = useState(false)
@@ -43,9 +44,9 @@ export function DropZone({ enabled }: { enabled: boolean }): React.JSX.Element |
         appStore.toast({ kind: 'error', message: 'Set up where uploads go first (Settings).' })
         return
       }
-      const paths = [...e.dataTransfer.files].map((f) => api.pathForFile(f)).filter((p) => p !== '')
-      if (paths.length === 0) return
-      void attempt(() => api.addDropped({ paths })).then((r) => appStore.reportAdd(r ?? null))
+      const files = [...e.dataTransfer.files]
+      if (files.length === 0) return
+      void attempt(() => api.addDropped(files)).then((r) => appStore.reportAdd(r ?? null))
     }
     window.addEventListener('dragenter', enter)
     window.addEventListener('dragover', overFn)

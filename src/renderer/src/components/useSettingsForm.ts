@@ -1,14 +1,27 @@
 import { useCallback, useEffect, useState } from 'react'
 import type {
   EditableSettings,
+  SecretsInput,
   SettingsView,
   TestConnectionResult,
 } from '../../../preload/contract'
 import { api, errorMessage } from '../api'
+import { parseHeaderLines } from '../credentials'
 import { appStore } from '../store/hooks'
 import type { SecretDraft } from './DestinationForm'
 
-const NO_SECRETS: SecretDraft = { secretAccessKey: '', backendToken: '' }
+const NO_SECRETS: SecretDraft = { secretAccessKey: '', backendToken: '', backendHeaders: '' }
+
+/** The secrets typed in the form, as main takes them (empty fields are not sent). */
+function typedSecrets(secrets: SecretDraft): SecretsInput {
+  const { headers, error } = parseHeaderLines(secrets.backendHeaders)
+  if (error) throw new Error(error)
+  return {
+    secretAccessKey: secrets.secretAccessKey || undefined,
+    backendToken: secrets.backendToken || undefined,
+    backendHeaders: headers.length > 0 ? headers : undefined,
+  }
+}
 
 /** The settings form's state: a draft of the editable settings plus secrets typed but not saved. */
 export function useSettingsForm() {
@@ -35,13 +48,9 @@ export function useSettingsForm() {
     if (!draft) return false
     setSaving(true)
     try {
-      let v = await api.saveSettings(draft)
-      if (secrets.secretAccessKey) {
-        v = await api.setSecret({ name: 'secretAccessKey', value: secrets.secretAccessKey })
-      }
-      if (secrets.backendToken) {
-        v = await api.setSecret({ name: 'backendToken', value: secrets.backendToken })
-      }
+      // One request: the settings and the secrets typed with them are stored together and the
+      // engine is rebuilt once (a new key id never meets the old secret).
+      const v = await api.saveSettings({ settings: draft, secrets: typedSecrets(secrets) })
       setSecrets(NO_SECRETS)
       adopt(v)
       const info = await api.getAppInfo()
@@ -61,15 +70,7 @@ export function useSettingsForm() {
     setTesting(true)
     setTest(null)
     try {
-      setTest(
-        await api.testConnection({
-          draft,
-          secrets: {
-            secretAccessKey: secrets.secretAccessKey || undefined,
-            backendToken: secrets.backendToken || undefined,
-          },
-        }),
-      )
+      setTest(await api.testConnection({ draft, secrets: typedSecrets(secrets) }))
     } catch (e) {
       setTest({ ok: false, message: errorMessage(e), advice: [] })
     } finally {
@@ -78,7 +79,7 @@ export function useSettingsForm() {
   }, [draft, secrets])
 
   const clearSecret = useCallback(
-    (name: 'secretAccessKey' | 'backendToken') => {
+    (name: 'secretAccessKey' | 'backendToken' | 'backendHeaders') => {
       void api
         .clearSecret({ name })
         .then(adopt, (e: unknown) => appStore.toast({ kind: 'error', message: errorMessage(e) }))
