@@ -7,7 +7,7 @@ import type { JournalRecord, ObjectOptions } from '../journal/types'
 import { renderKey } from '../key-template'
 import { formatBytes, partRange, planParts, type PartPlan } from '../part-plan'
 import type { Clock, FileSource, MediaPort, MultipartTarget, ObjectStore } from '../ports'
-import { classify, retryDelay, type RetryOptions } from '../retry'
+import { classify, countFailure, retryDelay, type RetryOptions } from '../retry'
 import { fingerprintWith } from '../util/fingerprint'
 import { SpeedMeter } from './speed'
 import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
@@ -47,7 +47,10 @@ interface PartState {
   status: PartStatus
   /** Bytes of this part handed to the socket in the current attempt. */
   sent: number
+  /** Failed attempts counted against the retry budget (reset when bytes move: countFailure). */
   attempts: number
+  /** Most bytes a counted failed attempt got through. */
+  best: number
   notBefore: number
   etag?: string
   md5?: string
@@ -240,6 +243,7 @@ export class FileUpload {
     this.retryAttempt = 0
     for (const p of this.parts) {
       p.attempts = 0
+      p.best = 0
       p.notBefore = 0
     }
     this.setState('queued')
@@ -679,6 +683,7 @@ export class FileUpload {
         status: d ? 'done' : 'pending',
         sent: 0,
         attempts: 0,
+        best: 0,
         notBefore: 0,
         etag: d?.etag,
         md5: d?.md5,
@@ -785,6 +790,7 @@ export class FileUpload {
       part.etag = etag
       part.md5 = md5Hex
       part.attempts = 0
+      part.best = 0
       this.retryNotice = undefined
       if (this.state === 'retrying') this.setState('uploading')
       this.progressed()
@@ -858,10 +864,15 @@ export class FileUpload {
       part.sent = 0
       return
     }
+    // How far this attempt got: an attempt that got further than every earlier one resets the
+    // count ("reset whenever bytes move"), one that got no further counts.
+    const progress = this.plan?.single ? this.singleSent : part.sent
     part.status = 'pending'
     part.sent = 0
     if (this.plan?.single) this.singleSent = 0
-    part.attempts++
+    const count = countFailure(part, progress)
+    part.attempts = count.attempts
+    part.best = count.best
     const verdict = classify(e, part.attempts, this.ctx.retry)
     if (verdict === 'fail') {
       // A failed file keeps its multipart upload and journal record, so Retry continues it;
