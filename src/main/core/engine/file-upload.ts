@@ -150,6 +150,11 @@ export class FileUpload {
     return this.state
   }
 
+  /** Where this row's upload lives on the server (uploadId once CreateMultipartUpload answered). */
+  get serverTarget(): { key: string; uploadId?: string } | undefined {
+    return this.record && { key: this.record.key, uploadId: this.record.uploadId }
+  }
+
   get isActive(): boolean {
     return ['preparing', 'uploading', 'retrying', 'completing'].includes(this.state)
   }
@@ -289,11 +294,20 @@ export class FileUpload {
         message: 'This upload is finishing and can no longer be cancelled.',
       })
     }
+    const foreign = this.record && this.record.destination.id !== this.ctx.store.destinationId
+    if (foreign && (this.record!.uploadId || this.record!.partCount > 1)) {
+      // Its upload lives at the other destination, which this store cannot reach: forgetting
+      // the record would orphan it there (as abortInterrupted refuses too).
+      throw new UploadError({
+        code: 'DestinationChanged',
+        message: `This upload was started to ${this.record!.destination.label}, not the destination set now. Switch back to that destination to cancel or remove it; its record is kept so nothing is left behind there.`,
+      })
+    }
     await this.stopRun()
     // A CreateMultipartUpload in flight runs to its answer: wait, then abort what it created.
     await this.preparing?.catch(() => undefined)
     const record = this.record
-    if (record?.uploadId && record.destination.id === this.ctx.store.destinationId) {
+    if (record?.uploadId) {
       const release = await this.ctx.journal.lock(this.id)
       try {
         const target = { key: record.key, uploadId: record.uploadId }
@@ -311,8 +325,7 @@ export class FileUpload {
       }
     } else if (record) {
       // Cancelled while CreateMultipartUpload was on its way: the server may have opened one.
-      if (record.partCount > 1 && !record.uploadId)
-        await this.abortStrays(record.key, undefined, record.createdAt)
+      if (record.partCount > 1) await this.abortStrays(record.key, undefined, record.createdAt)
       await this.ctx.journal.remove(this.id)
     }
     this.record = undefined
