@@ -813,7 +813,11 @@ export class FileUpload {
     }
   }
 
-  /** The source must be the file the record describes before any of its bytes are sent. */
+  /**
+   * The source must be the file the record describes: before each part is read, after the read
+   * (before its bytes are sent) and before Complete. Size and mtime only: the fingerprint is
+   * checked when an upload resumes.
+   */
   private async checkSourceUnchanged() {
     let stat
     try {
@@ -842,6 +846,9 @@ export class FileUpload {
     try {
       await this.checkSourceUnchanged()
       const body = await this.readRange(buf, start, length)
+      // Again after the read: a rewrite between the check above and the read would put new
+      // bytes beside old ones in one object, every part's checksum matching what was sent.
+      await this.checkSourceUnchanged()
       const md5 = createHash('md5').update(body).digest()
       const md5Hex = md5.toString('hex')
       const target = { key: record.key, uploadId: record.uploadId! }
@@ -887,6 +894,7 @@ export class FileUpload {
     try {
       await this.checkSourceUnchanged()
       const body = await this.readRange(buf, 0, record.source.size)
+      await this.checkSourceUnchanged()
       const md5 = createHash('md5').update(body).digest()
       const done = await ctx.store.putSmall({
         key: record.key,
@@ -1006,6 +1014,9 @@ export class FileUpload {
     const expected = multipartEtag(this.parts.map((p) => p.md5!))
     this.setState('completing')
     try {
+      // Last look before the parts become the object: a file rewritten since its parts were read
+      // is not what they hold.
+      await this.checkSourceUnchanged()
       let done
       try {
         done = await this.withRetries('CompleteMultipartUpload', run.controller.signal, () =>
