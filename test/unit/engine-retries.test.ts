@@ -13,6 +13,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UploadEngine } from '../../src/main/core/engine/upload-engine'
 import { UploadError } from '../../src/main/core/errors'
+import { FileJournal } from '../../src/main/core/journal/file-journal'
+import { nodeFileSource } from '../../src/main/core/node-adapters'
+import { fingerprintWith } from '../../src/main/core/util/fingerprint'
 import type { ListedUpload, ObjectStore, RemotePart } from '../../src/main/core/ports'
 
 const KiB = 1024
@@ -170,6 +173,66 @@ describe('the retry count resets whenever bytes move', () => {
       expect(attempts).toBe(2)
     } finally {
       handler = undefined
+      await engine.close()
+    }
+  })
+})
+
+describe('uploads a lost CreateMultipartUpload answer left behind', () => {
+  it('only those the server started since the record was written are aborted; older ones under the same key are someone else’s', async () => {
+    const file = join(dir, 'strays.mp4')
+    const size = 12 * MiB
+    await writeFile(file, Buffer.alloc(size, 5))
+    const st = await nodeFileSource.stat(file)
+    // A key template without {uuid}: another machine may be uploading the same key right now.
+    const key = 'videos/strays.mp4'
+    const createdAt = Date.now()
+    const at = (ms: number) => new Date(createdAt + ms)
+    store.aborted = []
+    store.uploads.set('theirs', { key, initiated: at(-10 * 60_000), parts: new Map() })
+    store.uploads.set('ours-clock-2min-off', { key, initiated: at(-2 * 60_000), parts: new Map() })
+    store.uploads.set('ours', { key, initiated: at(1000), parts: new Map() })
+    store.uploads.set('other-key', { key: `${key}.bak`, initiated: at(1000), parts: new Map() })
+    const stateDir = join(dir, 'state-strays')
+    // The record a crash between writing it and CreateMultipartUpload's answer leaves.
+    await new FileJournal(stateDir).write({
+      v: 1,
+      id: 'strays',
+      source: {
+        path: file,
+        size,
+        mtimeMs: st.mtimeMs,
+        fingerprint: await fingerprintWith(nodeFileSource, file, size),
+      },
+      relativeDir: '',
+      destination: { id: store.destinationId, label: store.label },
+      bucket: 'b',
+      key,
+      partSize: 5 * MiB,
+      partCount: 3,
+      contentType: 'video/mp4',
+      metadata: {},
+      options: {},
+      status: 'active',
+      parts: [],
+      createdAt,
+      updatedAt: createdAt,
+    })
+    const engine = new UploadEngine({
+      store,
+      stateDir,
+      keyTemplate: 'videos/{filename}',
+      preferredPartSize: 5 * MiB,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    })
+    try {
+      const [s] = await engine.resumeInterrupted()
+      await engine.whenIdle()
+      expect(engine.get(s!.id)!.state).toBe('done')
+      expect(store.aborted.sort()).toEqual(['ours', 'ours-clock-2min-off'])
+      expect([...store.uploads.keys()].sort()).toEqual(['other-key', 'theirs'])
+    } finally {
+      store.uploads.clear()
       await engine.close()
     }
   })
