@@ -17,7 +17,7 @@ import type {
 } from '../ports'
 import { classify, countFailure, retryDelay, type RetryOptions } from '../retry'
 import { fingerprintWith } from '../util/fingerprint'
-import { SpeedMeter } from './speed'
+import { etaSeconds, SpeedMeter } from './speed'
 import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
 import { putPart } from '../http/put-part'
 import { mediaMetadata } from '../media/metadata'
@@ -174,7 +174,7 @@ export class FileUpload {
       bytesSent,
       state: this.state,
       speed: Math.round(speed),
-      etaSeconds: speed > 1 && this.isActive ? Math.ceil(left / speed) : null,
+      etaSeconds: this.isActive ? etaSeconds(left, speed) : null,
       partSize: this.plan?.partSize ?? this.record?.partSize ?? 0,
       partsTotal: this.plan?.partCount ?? this.record?.partCount ?? 0,
       partsDone: this.parts.filter((p) => p.status === 'done').length,
