@@ -189,6 +189,7 @@ describe('uploads a lost CreateMultipartUpload answer left behind', () => {
     const createdAt = Date.now()
     const at = (ms: number) => new Date(createdAt + ms)
     store.aborted = []
+    store.uploads.clear() // what earlier tests left open (a failed file keeps its upload)
     store.uploads.set('theirs', { key, initiated: at(-10 * 60_000), parts: new Map() })
     store.uploads.set('ours-clock-2min-off', { key, initiated: at(-2 * 60_000), parts: new Map() })
     store.uploads.set('ours', { key, initiated: at(1000), parts: new Map() })
