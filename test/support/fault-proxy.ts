@@ -102,6 +102,15 @@ export interface FaultConfig {
   ) => FaultKind | 'pass' | ScriptedAnswer | undefined
   /** Read request bodies up to 64 KiB before deciding, so `script` can look at them. */
   peekBody?: boolean
+  /**
+   * A server that stored something other than what was sent: the ETag of a forwarded answer
+   * (its `ETag` header, and `<ETag>` in an XML body such as CompleteMultipartUpload's) becomes
+   * what this returns for it (unquoted); undefined leaves it alone.
+   */
+  rewriteEtag?: (
+    r: Pick<FaultRequest, 'op' | 'partNumber' | 'nth'>,
+    etag: string,
+  ) => string | undefined
 }
 
 /** An answer the proxy gives itself (a gateway's HTML page, a backend's 401). */
@@ -386,6 +395,8 @@ export class FaultProxy {
           return
         }
         rec.status = upRes.statusCode
+        const rewrite = this.config.rewriteEtag
+        if (rewrite) return void rewriteEtags(upRes, res, (etag) => rewrite(rec, etag))
         res.writeHead(upRes.statusCode ?? 502, upRes.headers as OutgoingHttpHeaders)
         if (o.slow) void pump(upRes, res, o.slow)
         else upRes.pipe(res)
@@ -418,6 +429,43 @@ export class FaultProxy {
     if (o.slow) void pump(source, up, o.slow)
     else source.pipe(up)
   }
+}
+
+/** Forwards an answer with its ETags (header and XML `<ETag>`) passed through `to`. */
+async function rewriteEtags(
+  upRes: IncomingMessage,
+  res: ServerResponse,
+  to: (etag: string) => string | undefined,
+): Promise<void> {
+  const chunks: Buffer[] = []
+  try {
+    for await (const c of upRes) chunks.push(c as Buffer)
+  } catch {
+    res.socket?.destroy()
+    return
+  }
+  const headers = { ...upRes.headers } as OutgoingHttpHeaders
+  const header = typeof headers.etag === 'string' ? headers.etag.replace(/"/g, '') : undefined
+  const fromHeader = header && to(header)
+  if (fromHeader) headers.etag = `"${fromHeader}"`
+  let body = Buffer.concat(chunks)
+  // XML answers only: an object's bytes pass untouched.
+  if (/xml/i.test(String(headers['content-type'] ?? ''))) {
+    const xml = body
+      .toString('utf8')
+      .replace(
+        /<ETag>(&quot;|")?([0-9a-fA-F-]+)(&quot;|")?<\/ETag>/,
+        (all, q1: string | undefined, etag: string, q2: string | undefined) => {
+          const next = to(etag)
+          return next ? `<ETag>${q1 ?? ''}${next}${q2 ?? ''}</ETag>` : all
+        },
+      )
+    body = Buffer.from(xml)
+  }
+  delete headers['transfer-encoding']
+  headers['content-length'] = String(body.length)
+  res.writeHead(upRes.statusCode ?? 502, headers)
+  res.end(body)
 }
 
 /** Copies a stream at `rate` bytes per second (16 KiB slices), ending the destination. */

@@ -395,7 +395,7 @@ describe('explainBackendError', () => {
     [415, 'CreateMultipartUpload', 'TypeNotAllowed', false, /kind of file: “nope”/],
     [400, 'CompleteMultipartUpload', 'BackendRefused', false, /refused the request: “nope”/],
     [429, 'SignPart', 'BackendBusy', true, /busy/],
-    [500, 'ListParts', 'ListPartsFailed', true, /start this file over/],
+    [500, 'ListParts', 'BackendError', true, /HTTP 500/],
     [502, 'CompleteMultipartUpload', 'BackendError', true, /HTTP 502/],
   ])('%i on %s → %s', (status, operation, code, retryable, message) => {
     const e = explainBackendError(status, { error: 'nope' }, ctx(operation))

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { UploadError } from '../../src/main/core/errors'
-import { classify, DEFAULT_RETRY, retryDelay } from '../../src/main/core/retry'
+import { classify, countFailure, DEFAULT_RETRY, retryDelay } from '../../src/main/core/retry'
 import { explainS3Error, networkError } from '../../src/main/core/s3/explain'
 
 const opts = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 }
 
 describe('retry policy', () => {
-  it('grows exponentially with full jitter inside [cap/2, cap], capped', () => {
+  it('grows exponentially with equal jitter inside [cap/2, cap], capped', () => {
     expect(retryDelay(1, opts, () => 0)).toBe(50)
     expect(retryDelay(1, opts, () => 1)).toBe(100)
     expect(retryDelay(3, opts, () => 1)).toBe(400)
@@ -82,11 +82,42 @@ describe('retry policy', () => {
     expect(e.detail).toBe('UploadPart part 3: HTTP 503 SlowDown: request id r-1')
   })
 
-  it('uses a default budget of about a minute', () => {
-    let total = 0
-    for (let a = 1; a < DEFAULT_RETRY.maxAttempts; a++)
-      total += retryDelay(a, DEFAULT_RETRY, () => 1)
-    expect(total).toBeGreaterThan(10_000)
-    expect(total).toBeLessThan(120_000)
+  it('uses a default budget of half a minute to a minute, whatever the draws', () => {
+    const total = (draw: number) => {
+      let sum = 0
+      for (let a = 1; a < DEFAULT_RETRY.maxAttempts; a++)
+        sum += retryDelay(a, DEFAULT_RETRY, () => draw)
+      return sum
+    }
+    // The README's figures: 26 to 52 s between the first and the last attempt.
+    expect(Math.round(total(0) / 1000)).toBe(26)
+    expect(Math.round(total(1) / 1000)).toBe(52)
+  })
+
+  it('resets the count whenever an attempt gets further than every earlier one', () => {
+    let c = { attempts: 0, best: 0 }
+    // Refused before any byte moved: counts.
+    c = countFailure(c, 0)
+    expect(c).toEqual({ attempts: 1, best: 0 })
+    // Further each time: a new count each time, never reaching the budget.
+    for (const sent of [256, 512, 768, 1024]) {
+      c = countFailure(c, sent)
+      expect(c.attempts).toBe(1)
+    }
+    // The whole body, then a 500, again and again: no further than before, so it counts up.
+    c = countFailure(c, 2048)
+    expect(c.attempts).toBe(1)
+    c = countFailure(c, 2048)
+    c = countFailure(c, 2048)
+    expect(c).toEqual({ attempts: 3, best: 2048 })
+    expect(
+      classify(
+        explainS3Error('InternalError', { operation: 'UploadPart', status: 500 }),
+        c.attempts,
+        { ...opts, maxAttempts: 3 },
+      ),
+    ).toBe('fail')
+    // Less than the best so far counts too.
+    expect(countFailure({ attempts: 2, best: 2048 }, 1024)).toEqual({ attempts: 3, best: 2048 })
   })
 })

@@ -119,7 +119,8 @@ export class HistoryService {
       serverUploads: report.serverUploads.filter((u) => u.aborted).length,
       failures: report.serverUploads
         .filter((u) => !u.aborted)
-        .map((u) => `${u.key}: ${u.error ?? 'not aborted'}`),
+        .map((u) => `${u.key}: ${u.error ?? 'not aborted'}`)
+        .concat(report.kept.map((k) => `${k.path}: ${k.reason}`)),
     }
   }
 }

@@ -36,6 +36,25 @@ export function serverMessage(body: unknown): string | undefined {
     : clean
 }
 
+/** Companion's production answer to any S3 error (companion-protocol.md, Gotcha 3). */
+const COMPANION_GENERIC_MESSAGE = 'something went wrong'
+
+/**
+ * Companion's one answer for every S3 error, `500 {"message":"Something went wrong"}`: the
+ * upload may be gone, or the storage may have hiccuped; nothing tells which.
+ */
+export function isCompanionGenericError(status: number, body: unknown): boolean {
+  return status === 500 && serverMessage(body)?.toLowerCase() === COMPANION_GENERIC_MESSAGE
+}
+
+/** The S3 error code Companion (development mode) puts in `error.name` / `error.Code`. */
+function hiddenS3Code(body: unknown): string | undefined {
+  const err = body && typeof body === 'object' ? (body as { error?: unknown }).error : undefined
+  if (!err || typeof err !== 'object') return undefined
+  const e = err as { Code?: unknown; name?: unknown }
+  return typeof e.Code === 'string' ? e.Code : typeof e.name === 'string' ? e.name : undefined
+}
+
 /** An HTTP error answer from the backend as an UploadError with plain words. */
 export function explainBackendError(
   status: number,
@@ -103,14 +122,27 @@ export function explainBackendError(
   if (status === 408 || status === 425 || status === 429)
     return make('BackendBusy', 'The upload server is busy; retrying shortly.', true)
   if (status >= 500) {
-    // Companion turns every S3 error into one generic 500: an old upload that is gone looks the
-    // same as a hiccup. The engine retries, then starts the file afresh (see README).
-    if (ctx.operation === 'ListParts')
+    // Companion in development mode names the S3 error it hid: an upload that is gone is gone.
+    if (UPLOAD_SCOPED.has(ctx.operation) && hiddenS3Code(body) === 'NoSuchUpload')
+      return make('NoSuchUpload', `The upload server no longer knows this upload${quoted}`, false)
+    if (isCompanionGenericError(status, body)) {
+      // Companion turns every S3 error into this one answer: an old upload that is gone looks
+      // the same as a storage hiccup. The engine retries it like any 5xx and, for ListParts
+      // only, takes a failure that outlasts the whole retry budget as "gone" (see README).
+      if (ctx.operation === 'ListParts')
+        return make(
+          'ListPartsFailed',
+          'The upload server could not list the parts already uploaded. Upreel will try again and, if this keeps failing, start this file over.',
+          true,
+        )
       return make(
-        'ListPartsFailed',
-        'The upload server could not list the parts already uploaded. Upreel will try again and, if this keeps failing, start this file over.',
+        'BackendStorageError',
+        'The upload server reported a problem with the storage (HTTP 500); Upreel will try again.',
         true,
       )
+    }
+    // Any other 5xx (a gateway's 502/503/504 while the backend restarts, the reference
+    // backend's 502 for a storage failure) says nothing about the upload: retried, never "gone".
     return make(
       'BackendError',
       `The upload server had a problem (HTTP ${status}); Upreel will try again.`,

@@ -268,9 +268,15 @@ export class CompanionStore implements ObjectStore {
       const stillThere = await this.listParts(target, signal).then(
         () => true,
         (listError: unknown) => {
-          // No HTTP answer at all (network, abort): nothing learnt, the abort fails as it was.
-          if (!isUploadError(listError) || listError.status === undefined) throw listError
-          return false
+          // Only an answer that can mean "gone" counts (Companion's generic 500, a 404). No
+          // answer, or a gateway's 502/503/504 while the backend restarts: nothing learnt, the
+          // abort fails as it was (retryable).
+          if (
+            isUploadError(listError) &&
+            (listError.code === 'ListPartsFailed' || listError.code === 'NoSuchUpload')
+          )
+            return false
+          throw signal?.aborted ? listError : e
         },
       )
       if (stillThere)

@@ -701,6 +701,13 @@ async function cleanup(values: Values, io: CliIo): Promise<number> {
           : `removed record ${r.id} (${r.path})${r.aborted ? ', upload aborted' : ''}`,
       )
     }
+    for (const k of report.kept) {
+      io.out(
+        values.json
+          ? JSON.stringify({ type: 'kept', ...k })
+          : `kept record ${k.id} (${k.path}): ${k.reason}`,
+      )
+    }
     for (const u of report.serverUploads) {
       io.out(
         values.json
@@ -713,7 +720,7 @@ async function cleanup(values: Values, io: CliIo): Promise<number> {
         `${report.journalRecords.length} record(s) removed, ${report.serverUploads.filter((u) => u.aborted).length} server upload(s) aborted`,
       )
     }
-    return report.serverUploads.some((u) => !u.aborted) ? 1 : 0
+    return report.serverUploads.some((u) => !u.aborted) || report.kept.length ? 1 : 0
   } finally {
     await engine.close()
     store.destroy?.()

@@ -31,6 +31,11 @@ export interface CleanupReport {
   journalRecords: { id: string; path: string; key: string; aborted: boolean }[]
   /** Multipart uploads found on the server under the prefix and aborted (with `server`). */
   serverUploads: { key: string; uploadId: string; aborted: boolean; error?: string }[]
+  /**
+   * Records old enough but kept, and why: their upload lives at another destination, or could
+   * not be aborted (each is the only pointer to what is left on the server).
+   */
+  kept: { id: string; path: string; key: string; reason: string }[]
 }
 
 export interface EngineApi {

@@ -6,10 +6,19 @@ import type { FileJournal } from '../journal/file-journal'
 import type { JournalRecord, ObjectOptions } from '../journal/types'
 import { renderKey } from '../key-template'
 import { formatBytes, partRange, planParts, type PartPlan } from '../part-plan'
-import type { Clock, FileSource, MediaPort, MultipartTarget, ObjectStore } from '../ports'
-import { classify, retryDelay, type RetryOptions } from '../retry'
+import type {
+  Clock,
+  CompletedObject,
+  FileSource,
+  ListedUpload,
+  MediaPort,
+  MultipartTarget,
+  ObjectStore,
+  RemotePart,
+} from '../ports'
+import { classify, countFailure, retryDelay, type RetryOptions } from '../retry'
 import { fingerprintWith } from '../util/fingerprint'
-import { SpeedMeter } from './speed'
+import { etaSeconds, SpeedMeter } from './speed'
 import type { MediaInfo, UploadErrorInfo, UploadSnapshot, UploadState } from './types'
 import { etagIsContentMd5, putPart } from '../http/put-part'
 import { mediaMetadata } from '../media/metadata'
@@ -48,7 +57,10 @@ interface PartState {
   status: PartStatus
   /** Bytes of this part handed to the socket in the current attempt. */
   sent: number
+  /** Failed attempts counted against the retry budget (reset when bytes move: countFailure). */
   attempts: number
+  /** Most bytes a counted failed attempt got through. */
+  best: number
   notBefore: number
   etag?: string
   md5?: string
@@ -64,8 +76,14 @@ const REFUSING_PROBE_CODES = new Set(['NotVideo', 'Truncated', 'Unreadable'])
 
 /** Progress events per file at most every 100 ms: the UI relay throttles again before IPC. */
 const PROGRESS_EMIT_MS = 100
-/** A backend's generic 500 on ListParts of an old record, this many times, means "start fresh". */
-const LIST_PARTS_GIVE_UP = 3
+/**
+ * Uploads under a record's key that the server says were initiated this long before the record
+ * was written are not ours (a CreateMultipartUpload cannot start before its record): another
+ * machine's live upload of the same key, with a key template lacking {uuid}. The margin covers
+ * clocks a few minutes apart; a stray of ours missed by a clock further off is left to
+ * "Clean up incomplete uploads" (and the bucket's lifecycle rule).
+ */
+export const STRAY_CLOCK_SKEW_MS = 5 * 60_000
 
 /**
  * One file's upload (Uppy's S3Uploader shape): its state is private, each start gets a fresh
@@ -104,7 +122,8 @@ export class FileUpload {
   /** The latest run's lock taking, settled once the locks are held or given back. */
   private lockSettled: Promise<void> | undefined
   /** Set by resume when the object turned out to be complete already. */
-  private completedEarlier: { key: string; bucket: string; etag: string } | undefined
+  private completedEarlier:
+    { key: string; bucket: string; etag?: string; location?: string } | undefined
   private singleSent = 0
   private readonly createdAt: number
   private updatedAt: number
@@ -139,6 +158,11 @@ export class FileUpload {
     return this.state
   }
 
+  /** Where this row's upload lives on the server (uploadId once CreateMultipartUpload answered). */
+  get serverTarget(): { key: string; uploadId?: string } | undefined {
+    return this.record && { key: this.record.key, uploadId: this.record.uploadId }
+  }
+
   get isActive(): boolean {
     return ['preparing', 'uploading', 'retrying', 'completing'].includes(this.state)
   }
@@ -158,7 +182,7 @@ export class FileUpload {
       bytesSent,
       state: this.state,
       speed: Math.round(speed),
-      etaSeconds: speed > 1 && this.isActive ? Math.ceil(left / speed) : null,
+      etaSeconds: this.isActive ? etaSeconds(left, speed) : null,
       partSize: this.plan?.partSize ?? this.record?.partSize ?? 0,
       partsTotal: this.plan?.partCount ?? this.record?.partCount ?? 0,
       partsDone: this.parts.filter((p) => p.status === 'done').length,
@@ -247,6 +271,7 @@ export class FileUpload {
     this.retryAttempt = 0
     for (const p of this.parts) {
       p.attempts = 0
+      p.best = 0
       p.notBefore = 0
     }
     this.setState('queued')
@@ -277,11 +302,20 @@ export class FileUpload {
         message: 'This upload is finishing and can no longer be cancelled.',
       })
     }
+    const foreign = this.record && this.record.destination.id !== this.ctx.store.destinationId
+    if (foreign && (this.record!.uploadId || this.record!.partCount > 1)) {
+      // Its upload lives at the other destination, which this store cannot reach: forgetting
+      // the record would orphan it there (as abortInterrupted refuses too).
+      throw new UploadError({
+        code: 'DestinationChanged',
+        message: `This upload was started to ${this.record!.destination.label}, not the destination set now. Switch back to that destination to cancel or remove it; its record is kept so nothing is left behind there.`,
+      })
+    }
     await this.stopRun()
     // A CreateMultipartUpload in flight runs to its answer: wait, then abort what it created.
     await this.preparing?.catch(() => undefined)
     const record = this.record
-    if (record?.uploadId && record.destination.id === this.ctx.store.destinationId) {
+    if (record?.uploadId) {
       const release = await this.ctx.journal.lock(this.id)
       try {
         const target = { key: record.key, uploadId: record.uploadId }
@@ -299,7 +333,7 @@ export class FileUpload {
       }
     } else if (record) {
       // Cancelled while CreateMultipartUpload was on its way: the server may have opened one.
-      if (record.partCount > 1 && !record.uploadId) await this.abortStrays(record.key, undefined)
+      if (record.partCount > 1) await this.abortStrays(record.key, undefined, record.createdAt)
       await this.ctx.journal.remove(this.id)
     }
     this.record = undefined
@@ -495,51 +529,61 @@ export class FileUpload {
     }
     if (changed) {
       this.notice = `The file changed since the upload started (${changed}), so it is uploading again from the beginning.`
-      if (target) await this.abortQuietly(target)
+      // Aborted by a pause or close while it waits for the network: the record stays, so the
+      // next run tries the abort again.
+      if (target) await this.abortQuietly(target, signal)
       await this.ctx.journal.remove(this.id)
       this.parts = []
       return undefined
     }
     if (record.partCount > 1 && !target) {
       // Crashed (or paused) between journaling the record and CreateMultipartUpload's answer:
-      // abort any upload the server opened under this key, then start over.
-      await this.abortStrays(record.key, undefined, signal)
+      // abort any upload the server opened under this key since, then start over.
+      await this.abortStrays(record.key, undefined, record.createdAt, signal)
       return undefined
     }
     if (!target) return undefined // single request: nothing on the server to continue
-    let remote
-    for (let failures = 0; ;) {
-      try {
-        remote = await store.listParts(target, signal)
-        break
-      } catch (e) {
-        if (isAbortError(e)) throw e
-        if (isUploadError(e) && e.code === 'NoSuchUpload') break
-        // Companion answers every S3 error with a generic 500: after a few, the old upload is
-        // treated as gone (it is aborted best-effort below so nothing is left behind).
-        if (isUploadError(e) && e.code === 'ListPartsFailed' && ++failures < LIST_PARTS_GIVE_UP) {
-          await this.ctx.clock.sleep(retryDelay(failures, this.ctx.retry), signal)
-          continue
-        }
-        if (isUploadError(e) && e.code === 'ListPartsFailed') {
-          await this.abortQuietly(target)
-          break
-        }
-        throw e
-      }
+    // Every part journaled: the process may have died right after CompleteMultipartUpload. A
+    // backend cannot be asked for the object (no headObject) and answers a listing of a
+    // completed upload with 404, which would start a duplicate: complete first (a repeated
+    // complete gets its first answer again from the reference backend; S3 just completes).
+    const completed = await this.completeFromJournal(record, target, signal)
+    if (completed) {
+      this.completedEarlier = completed
+      return record
+    }
+    let remote: RemotePart[] | undefined
+    let gone: 'missing' | 'unlisted' = 'missing'
+    const listingSince = this.ctx.clock.now()
+    try {
+      // Retried like every request, waiting while the network is down (a reboot before Wi-Fi).
+      remote = await this.withRetries('ListParts', signal, () => store.listParts(target, signal))
+    } catch (e) {
+      if (isAbortError(e) || signal.aborted) throw e
+      if (!isUploadError(e)) throw e
+      if (e.code === 'ListPartsFailed') {
+        // Companion answers every S3 error with one generic 500. Still failing after the whole
+        // retry budget, the old upload is most likely gone (expired, cleaned up): abort it as
+        // best we can so nothing is left behind, then start over.
+        gone = 'unlisted'
+        await this.abortQuietly(target, signal)
+      } else if (e.code !== 'NoSuchUpload') throw e
     }
     if (!remote) {
       // Gone because it was completed: the process died after CompleteMultipartUpload and before
       // the journal was cleared. The object says so; don't upload it all again.
-      if (record.parts.length === record.partCount && store.headObject) {
+      if (gone === 'missing' && record.parts.length === record.partCount && store.headObject) {
         const head = await store.headObject(record.key, signal).catch(() => undefined)
         if (head?.etag && head.etag === multipartEtag(record.parts.map((p) => p.md5))) {
           this.completedEarlier = { key: record.key, bucket: record.bucket, etag: head.etag }
           return record
         }
       }
+      const seconds = Math.round((this.ctx.clock.now() - listingSince) / 1000)
       this.notice =
-        'The storage no longer had the earlier upload (it expired or was cleaned up), so it is uploading again from the beginning.'
+        gone === 'missing'
+          ? 'The storage no longer had the earlier upload (it expired or was cleaned up), so it is uploading again from the beginning.'
+          : `The upload server could not list the parts of the earlier upload: it answered “Something went wrong” ${this.ctx.retry.maxAttempts} times over ${seconds} s, which is also how it reports an upload that no longer exists. Upreel cancelled the earlier upload and is uploading this file again from the beginning.`
       await this.ctx.journal.remove(this.id)
       this.parts = []
       return undefined
@@ -585,6 +629,44 @@ export class FileUpload {
     if (adopted.length)
       this.ctx.log(`upload ${this.id}: adopted parts ${adopted.map((p) => p.n).join(',')}`)
     return next
+  }
+
+  /**
+   * Completes an upload whose every part is journaled, before anything else asks the server
+   * about it. Undefined when that is not possible here: the server no longer knows the upload,
+   * or refuses the parts (a journaled part it lost), or answers Companion's generic 500 (which
+   * can mean either); the listing then sorts it out. The returned ETag is checked as usual.
+   */
+  private async completeFromJournal(
+    record: JournalRecord,
+    target: MultipartTarget,
+    signal: AbortSignal,
+  ): Promise<FileUpload['completedEarlier']> {
+    const parts = [...record.parts].sort((a, b) => a.n - b.n)
+    if (parts.length !== record.partCount || parts.some((p, i) => p.n !== i + 1)) return undefined
+    let done
+    try {
+      done = await this.withRetries(
+        'CompleteMultipartUpload',
+        signal,
+        () =>
+          this.ctx.store.complete(
+            target,
+            parts.map((p) => ({ partNumber: p.n, etag: p.etag })),
+            signal,
+          ),
+        (e) => isUploadError(e) && e.code === 'BackendStorageError',
+      )
+    } catch (e) {
+      if (isAbortError(e) || signal.aborted) throw e
+      if (isUploadError(e) && (!e.retryable || e.code === 'BackendStorageError')) {
+        this.ctx.log(`upload ${this.id}: completing from the journal failed (${e.code}); listing`)
+        return undefined
+      }
+      throw e
+    }
+    this.checkCompleteEtag(done, multipartEtag(parts.map((p) => p.md5)), parts)
+    return { ...done, bucket: done.bucket || record.bucket }
   }
 
   private async freshRecord(
@@ -674,7 +756,7 @@ export class FileUpload {
       record = { ...record, key: created.key, bucket: created.bucket, uploadId: created.uploadId }
       await ctx.journal.write(record)
       this.record = record
-      if (unanswered) await this.abortStrays(created.key, created.uploadId, signal)
+      if (unanswered) await this.abortStrays(created.key, created.uploadId, now, signal)
       // Paused meanwhile: the journal now holds the upload, resume continues it. Cancelled: cancel()
       // waits for this preparation and then aborts what was created.
       signal.throwIfAborted()
@@ -705,6 +787,7 @@ export class FileUpload {
         status: d ? 'done' : 'pending',
         sent: 0,
         attempts: 0,
+        best: 0,
         notBefore: 0,
         etag: d?.etag,
         md5: d?.md5,
@@ -757,7 +840,11 @@ export class FileUpload {
     }
   }
 
-  /** The source must be the file the record describes before any of its bytes are sent. */
+  /**
+   * The source must be the file the record describes: before each part is read, after the read
+   * (before its bytes are sent) and before Complete. Size and mtime only: the fingerprint is
+   * checked when an upload resumes.
+   */
   private async checkSourceUnchanged() {
     let stat
     try {
@@ -786,6 +873,9 @@ export class FileUpload {
     try {
       await this.checkSourceUnchanged()
       const body = await this.readRange(buf, start, length)
+      // Again after the read: a rewrite between the check above and the read would put new
+      // bytes beside old ones in one object, every part's checksum matching what was sent.
+      await this.checkSourceUnchanged()
       const md5 = createHash('md5').update(body).digest()
       const md5Hex = md5.toString('hex')
       const target = { key: record.key, uploadId: record.uploadId! }
@@ -812,6 +902,7 @@ export class FileUpload {
       part.etag = etag
       part.md5 = md5Hex
       part.attempts = 0
+      part.best = 0
       this.retryNotice = undefined
       if (this.state === 'retrying') this.setState('uploading')
       this.progressed()
@@ -831,6 +922,7 @@ export class FileUpload {
     try {
       await this.checkSourceUnchanged()
       const body = await this.readRange(buf, 0, record.source.size)
+      await this.checkSourceUnchanged()
       const md5 = createHash('md5').update(body).digest()
       const done = await ctx.store.putSmall({
         key: record.key,
@@ -875,6 +967,32 @@ export class FileUpload {
   }
 
   /**
+   * The object's ETag after CompleteMultipartUpload must be md5(concat(part MD5s))-N. Not when
+   * parts were accepted with ETags that are not their MD5s (SSE-KMS said so on the PUT): the
+   * object's ETag is not built from MD5s either.
+   */
+  private checkCompleteEtag(
+    done: CompletedObject,
+    expected: string,
+    parts: readonly { etag?: string; md5?: string }[],
+  ) {
+    const md5Etags = parts.every((p) => p.etag === p.md5)
+    if (
+      md5Etags &&
+      this.etagIsMd5(done.encryption) &&
+      done.etag &&
+      /-\d+$/.test(done.etag) &&
+      done.etag !== expected
+    ) {
+      throw new UploadError({
+        code: 'IntegrityMismatch',
+        message: `The stored video does not match the file (ETag ${done.etag}, expected ${expected}). Do not rely on it: retry the upload.`,
+        operation: 'CompleteMultipartUpload',
+      })
+    }
+  }
+
+  /**
    * With SSE-KMS or SSE-C the ETag is not the MD5 of the data; Content-MD5 still guards every
    * byte. Known from the options the upload was created with (the journaled ones: today's setting
    * may differ on a resume) and from what the storage says it applied (`encryption`: a bucket
@@ -891,10 +1009,15 @@ export class FileUpload {
       part.sent = 0
       return
     }
+    // How far this attempt got: an attempt that got further than every earlier one resets the
+    // count ("reset whenever bytes move"), one that got no further counts.
+    const progress = this.plan?.single ? this.singleSent : part.sent
     part.status = 'pending'
     part.sent = 0
     if (this.plan?.single) this.singleSent = 0
-    part.attempts++
+    const count = countFailure(part, progress)
+    part.attempts = count.attempts
+    part.best = count.best
     const verdict = classify(e, part.attempts, this.ctx.retry)
     if (verdict === 'fail') {
       // A failed file keeps its multipart upload and journal record, so Retry continues it;
@@ -940,6 +1063,9 @@ export class FileUpload {
     const expected = multipartEtag(this.parts.map((p) => p.md5!))
     this.setState('completing')
     try {
+      // Last look before the parts become the object: a file rewritten since its parts were read
+      // is not what they hold.
+      await this.checkSourceUnchanged()
       let done
       try {
         done = await this.withRetries('CompleteMultipartUpload', run.controller.signal, () =>
@@ -957,22 +1083,7 @@ export class FileUpload {
         if (!head || head.etag !== expected) throw e
         done = { key: record.key, bucket: record.bucket, etag: head.etag }
       }
-      // Parts accepted with ETags that are not their MD5s (SSE-KMS said so on the PUT): the
-      // object's ETag is not built from MD5s either.
-      const md5Etags = this.parts.every((p) => p.etag === p.md5)
-      if (
-        md5Etags &&
-        this.etagIsMd5(done.encryption) &&
-        done.etag &&
-        /-\d+$/.test(done.etag) &&
-        done.etag !== expected
-      ) {
-        throw new UploadError({
-          code: 'IntegrityMismatch',
-          message: `The stored video does not match the file (ETag ${done.etag}, expected ${expected}). Do not rely on it: retry the upload.`,
-          operation: 'CompleteMultipartUpload',
-        })
-      }
+      this.checkCompleteEtag(done, expected, this.parts)
       await this.finish(run, done)
     } catch (e) {
       if (this.run !== run || isAbortError(e)) return
@@ -1114,11 +1225,15 @@ export class FileUpload {
 
   // ------------------------------------------------------------------ helpers
 
-  /** Control requests (create, complete, abort) retried by the same policy as parts. */
+  /**
+   * Control requests (create, list, complete, abort) retried by the same policy as parts,
+   * waiting while the network is down. `stopIf`: errors to hand back at once instead.
+   */
   private async withRetries<T>(
     op: string,
     signal: AbortSignal | undefined,
     fn: () => Promise<T>,
+    stopIf?: (e: unknown) => boolean,
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -1129,7 +1244,7 @@ export class FileUpload {
         }
         return result
       } catch (e) {
-        if (isAbortError(e) || signal?.aborted) throw e
+        if (isAbortError(e) || signal?.aborted || stopIf?.(e)) throw e
         const verdict = classify(e, attempt, this.ctx.retry)
         if (verdict === 'fail') throw gaveUp(e, attempt)
         const delay =
@@ -1146,31 +1261,56 @@ export class FileUpload {
   }
 
   /**
-   * Aborts uploads the server holds under exactly this key other than `keep`: those a lost
-   * CreateMultipartUpload answer left behind (the same rule as a crash before the answer, see
-   * resumeRecord). Best effort: stores that cannot list (backend mode) keep them.
+   * Aborts uploads the server holds under exactly this key other than `keep`, initiated since
+   * `since` (the record's creation): those a lost CreateMultipartUpload answer left behind (the
+   * same rule as a crash before the answer, see resumeRecord). Older ones under the same key are
+   * someone else's (STRAY_CLOCK_SKEW_MS). Best effort: stores that cannot list (backend mode)
+   * keep them, and a refusal is logged; but an abort (pause, close) propagates, so the record
+   * that points at them is kept for the next run.
    */
-  private async abortStrays(key: string, keep: string | undefined, signal?: AbortSignal) {
+  private async abortStrays(
+    key: string,
+    keep: string | undefined,
+    since: number,
+    signal?: AbortSignal,
+  ) {
     const store = this.ctx.store
     if (!store.listMultipartUploads) return
-    const open = await store.listMultipartUploads(key, signal).catch((e: unknown) => {
+    let open: ListedUpload[]
+    try {
+      open = await this.withRetries('ListMultipartUploads', signal, () =>
+        store.listMultipartUploads!(key, signal),
+      )
+    } catch (e) {
+      if (isAbortError(e) || signal?.aborted) throw e
       this.ctx.log(`could not list uploads under ${key}: ${String(e)}`)
-      return []
-    })
+      return
+    }
     for (const u of open) {
-      if (u.key === key && u.uploadId !== keep) {
-        this.ctx.log(
-          `aborting stray upload ${u.uploadId} left by a lost CreateMultipartUpload answer`,
-        )
-        await this.abortQuietly({ key: u.key, uploadId: u.uploadId })
+      if (u.key !== key || u.uploadId === keep) continue
+      if (!u.initiated || u.initiated.getTime() < since - STRAY_CLOCK_SKEW_MS) {
+        this.ctx.log(`not aborting ${u.uploadId} under ${key}: started before this upload`)
+        continue
       }
+      this.ctx.log(
+        `aborting stray upload ${u.uploadId} left by a lost CreateMultipartUpload answer`,
+      )
+      await this.abortQuietly({ key: u.key, uploadId: u.uploadId }, signal)
     }
   }
 
-  private async abortQuietly(target: MultipartTarget) {
+  /**
+   * Aborts an upload we are leaving behind, retried (and waiting for the network) under the
+   * run's signal. A refusal is logged and the caller goes on; an abort by pause or close
+   * propagates, so the caller keeps the record and the next run tries again.
+   */
+  private async abortQuietly(target: MultipartTarget, signal: AbortSignal | undefined) {
     try {
-      await this.withRetries('AbortMultipartUpload', undefined, () => this.ctx.store.abort(target))
+      await this.withRetries('AbortMultipartUpload', signal, () =>
+        this.ctx.store.abort(target, signal),
+      )
     } catch (e) {
+      if (isAbortError(e) || signal?.aborted) throw e
       this.ctx.log(`could not abort old upload ${target.uploadId}: ${String(e)}`)
     }
   }

@@ -38,6 +38,15 @@ export class SpeedMeter {
 }
 
 /**
+ * Seconds left at `bytesPerSecond`, rounded up (a creator reads "1 s left" until it is done);
+ * null while the speed is unknown (nothing measured yet, or stalled under 1 byte per second).
+ */
+export function etaSeconds(bytesLeft: number, bytesPerSecond: number): number | null {
+  if (!(bytesPerSecond > 1)) return null
+  return Math.ceil(Math.max(0, bytesLeft) / bytesPerSecond)
+}
+
+/**
  * A token bucket shared by every transfer: `take` resolves when `bytes` may be sent. Burst is a
  * quarter second of the rate so the limit holds over short windows without stalling slices.
  */

@@ -12,7 +12,7 @@ import type { Clock, FileSource, MediaPort, ObjectStore } from '../ports'
 import { DEFAULT_RETRY, type RetryOptions } from '../retry'
 import { fingerprintWith } from '../util/fingerprint'
 import type { CleanupReport, EngineApi, HistoryEntry, InterruptedUpload } from './api'
-import { FileUpload, type UploadContext } from './file-upload'
+import { FileUpload, STRAY_CLOCK_SKEW_MS, type UploadContext } from './file-upload'
 import { Pacer } from './speed'
 import type { AddFileInput, EngineEvents, UploadSnapshot } from './types'
 import { basename } from 'node:path'
@@ -304,7 +304,9 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   /**
    * Aborts what is left behind: journal records not touched for `olderThanMs` (and not held by a
    * live process), and with `server`, multipart uploads under the prefix that no record here
-   * knows and that were started before the threshold.
+   * knows and that were started before the threshold. A record whose upload could not be
+   * aborted (or lives at another destination) is kept and reported: it is the only pointer to
+   * what is left on the server.
    */
   async cleanup(opts: {
     olderThanMs: number
@@ -312,39 +314,53 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     prefix?: string
   }): Promise<CleanupReport> {
     const now = this.ctx.clock.now()
-    const report: CleanupReport = { journalRecords: [], serverUploads: [] }
+    const report: CleanupReport = { journalRecords: [], serverUploads: [], kept: [] }
     const store = this.ctx.store
-    const records = await this.journal.list()
-    const known = new Set<string>()
-    for (const r of records) {
-      if (r.uploadId) known.add(r.uploadId)
+    for (const r of await this.journal.list()) {
       const stale = now - r.updatedAt >= opts.olderThanMs
       if (!stale || this.queue.some((u) => u.id === r.id) || (await this.journal.lockedBy(r.id)))
         continue
+      const kept = (reason: string) =>
+        report.kept.push({ id: r.id, path: r.source.path, key: r.key, reason })
+      const onServer = !!r.uploadId || r.partCount > 1
+      if (onServer && r.destination.id !== store.destinationId) {
+        kept(`started to ${r.destination.label}; clean up with that destination to abort it`)
+        continue
+      }
       let aborted = false
-      if (r.uploadId && r.destination.id === store.destinationId) {
-        try {
+      try {
+        if (r.uploadId) {
           await store.abort({ key: r.key, uploadId: r.uploadId })
           aborted = true
-        } catch {
-          continue // keep the record: it is the only pointer to what is left on the server
+        } else if (r.partCount > 1) {
+          // Its CreateMultipartUpload never answered: what it opened is under its key.
+          aborted = (await this.abortStraysOf(r)) > 0
         }
+      } catch (e) {
+        kept(`could not abort its upload: ${e instanceof Error ? e.message : String(e)}`)
+        continue
       }
       await this.journal.remove(r.id)
-      known.delete(r.uploadId ?? '')
       report.journalRecords.push({ id: r.id, path: r.source.path, key: r.key, aborted })
     }
     if (opts.server) {
       if (!store.listMultipartUploads) {
         throw new Error('This destination cannot list incomplete uploads (backend mode).')
       }
-      for (const u of this.queue) {
-        const id = u.snapshot()
-        if (id.key) known.add(id.key)
-      }
       const prefix = opts.prefix ?? staticPrefix(this.ctx.keyTemplate)
-      for (const up of await store.listMultipartUploads(prefix)) {
-        if (known.has(up.uploadId)) continue
+      const listed = await store.listMultipartUploads(prefix)
+      // What is ours, gathered after the listing: an upload created meanwhile (its record is
+      // written before CreateMultipartUpload, its uploadId right after the answer) is known.
+      const knownIds = new Set<string>()
+      const pendingKeys = new Set<string>()
+      const know = (t: { key: string; uploadId?: string } | undefined) => {
+        if (t?.uploadId) knownIds.add(t.uploadId)
+        else if (t) pendingKeys.add(t.key)
+      }
+      for (const r of await this.journal.list()) know(r)
+      for (const u of this.queue) know(u.serverTarget)
+      for (const up of listed) {
+        if (knownIds.has(up.uploadId) || pendingKeys.has(up.key)) continue
         // Server clocks run a little ahead or behind ours: 0 means "all", whatever they say.
         if (
           opts.olderThanMs > 0 &&
@@ -383,6 +399,20 @@ export class UploadEngine extends EventEmitter implements EngineApi {
         log: this.ctx.log,
       }),
     )
+  }
+
+  /** Aborts the uploads a record without uploadId may have opened (see FileUpload.abortStrays). */
+  private async abortStraysOf(r: JournalRecord): Promise<number> {
+    const store = this.ctx.store
+    if (!store.listMultipartUploads) return 0
+    let n = 0
+    for (const u of await store.listMultipartUploads(r.key)) {
+      if (u.key !== r.key || !u.initiated) continue
+      if (u.initiated.getTime() < r.createdAt - STRAY_CLOCK_SKEW_MS) continue
+      await store.abort({ key: u.key, uploadId: u.uploadId })
+      n++
+    }
+    return n
   }
 
   // ------------------------------------------------------------------ lifecycle

@@ -124,8 +124,12 @@ export class DirectS3Store implements ObjectStore {
       for (const p of res.Parts ?? []) {
         parts.push({ partNumber: p.PartNumber!, etag: unquote(p.ETag), size: p.Size ?? 0 })
       }
-      if (!res.IsTruncated || !res.NextPartNumberMarker) return parts
-      marker = String(res.NextPartNumberMarker)
+      if (!res.IsTruncated) return parts
+      // "Truncated" without a next marker (some S3-compatibles): S3's marker is the last part
+      // listed. Stopping here would hide parts (sent again needlessly); looping, forever.
+      const next = res.NextPartNumberMarker ?? res.Parts?.at(-1)?.PartNumber
+      if (next === undefined || String(next) === marker) throw listingStuck('ListParts')
+      marker = String(next)
     }
   }
 
@@ -240,8 +244,15 @@ export class DirectS3Store implements ObjectStore {
         out.push({ key: u.Key!, uploadId: u.UploadId!, initiated: u.Initiated })
       }
       if (!res.IsTruncated) return out
-      keyMarker = res.NextKeyMarker
-      uploadIdMarker = res.NextUploadIdMarker
+      // Without next markers, the request for the "next" page asked for the first page again,
+      // forever. S3's markers are the last upload listed, so that is what is sent instead.
+      const last = res.Uploads?.at(-1)
+      const nextKey = res.NextKeyMarker ?? last?.Key
+      const nextId = res.NextKeyMarker ? res.NextUploadIdMarker : last?.UploadId
+      if (!nextKey || (nextKey === keyMarker && nextId === uploadIdMarker))
+        throw listingStuck('ListMultipartUploads')
+      keyMarker = nextKey
+      uploadIdMarker = nextId
     }
   }
 
@@ -288,6 +299,16 @@ export class DirectS3Store implements ObjectStore {
       throw toUploadError(e, operation, signal, partNumber)
     }
   }
+}
+
+/** A listing that says it goes on but gives no way to read further: stop rather than loop. */
+function listingStuck(operation: string): UploadError {
+  return new UploadError({
+    code: 'ListingStuck',
+    message:
+      'The storage said its list goes on but gave no way to read the rest (no next marker), so Upreel stopped reading it. Retry later, or report it to whoever runs the storage.',
+    operation,
+  })
 }
 
 function isSkewError(e: unknown): boolean {
