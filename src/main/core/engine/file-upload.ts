@@ -1335,12 +1335,18 @@ export function multipartEtag(partMd5Hex: string[]): string {
   return `${h.digest('hex')}-${partMd5Hex.length}`
 }
 
-/** A retryable error that used up its attempts: say so, the message alone reads as transient. */
-function gaveUp(e: unknown, attempts: number): unknown {
+/**
+ * A retryable error that used up its attempts: say so, the message alone reads as transient (and
+ * its promise to try again, made while retrying, no longer holds).
+ */
+export function gaveUp(e: unknown, attempts: number): unknown {
   if (!isUploadError(e) || !e.retryable) return e
+  const said = e.message
+    .replace(/(?:[;,.]\s*|\s+)Upreel will try again[^.]*\.?$/, '.')
+    .replace(/([^.!?])$/, '$1.')
   return new UploadError({
     code: e.code,
-    message: `${e.message.replace(/([^.!?])$/, '$1.')} Upreel gave up after ${attempts} attempts; press Retry to continue where it stopped.`,
+    message: `${said} Upreel gave up after ${attempts} attempts; press Retry to continue where it stopped.`,
     operation: e.operation,
     partNumber: e.partNumber,
     status: e.status,
