@@ -1,7 +1,9 @@
+import { readdir, readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { parseLog } from '../../src/main/core/journal/file-journal'
 import { ALICE_TOKEN, startTestBackend, type TestBackend } from '../support/backend'
 import { openUploads, sha256OfFile, sha256OfObject } from '../support/s3'
 import { AppPage } from './pages/app-page'
@@ -97,5 +99,15 @@ describe('backend mode (the reference backend)', () => {
     await shell.drop([clip])
     await queue.waitForState('teaser.mp4', 'failed')
     expect(await queue.error('teaser.mp4').textContent()).toMatch(/sign-in|token|401|not accept/i)
+    // The failed file's record says where it was going (never the token), so `upreel resume`
+    // with no destination flags can pick up what the app left.
+    const uploads = join(app.opts.dataDir, 'state', 'uploads')
+    const [name] = (await readdir(uploads)).filter((n) => n.endsWith('.jsonl'))
+    const journal = await readFile(join(uploads, name!), 'utf8')
+    expect(parseLog(journal)!.record.destination.connection).toEqual({
+      mode: 'backend',
+      url: backend.url,
+    })
+    expect(journal).not.toContain('wrong-token')
   })
 })

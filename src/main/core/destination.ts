@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { isUploadError } from './errors'
+import type { HeadersSource } from './backend/companion-store'
 import type { DestinationConnection } from './journal/types'
 import type { ObjectStore } from './ports'
 import { DirectS3Store, toUploadError } from './s3/direct-store'
@@ -35,7 +36,13 @@ export type Destination = S3Destination | BackendDestination
  * Where uploads go, built from the destination settings. The store carries the destination's
  * connection settings (no secrets), which the engine journals with each upload.
  */
-export async function createObjectStore(dest: Destination): Promise<ObjectStore> {
+export async function createObjectStore(
+  dest: Destination,
+  opts: {
+    /** Backend mode: headers asked for on each request instead of `dest.headers` (the app's session cookies). */
+    backendHeaders?: HeadersSource
+  } = {},
+): Promise<ObjectStore> {
   let store: ObjectStore
   if (dest.mode === 's3') {
     store = new DirectS3Store({
@@ -47,7 +54,10 @@ export async function createObjectStore(dest: Destination): Promise<ObjectStore>
     })
   } else {
     const { createCompanionStore } = await import('./backend/companion-store')
-    store = createCompanionStore({ baseUrl: dest.url, headers: dest.headers })
+    store = createCompanionStore({
+      baseUrl: dest.url,
+      headers: opts.backendHeaders ?? dest.headers,
+    })
   }
   ;(store as { connection?: DestinationConnection }).connection = connectionOf(dest)
   return store

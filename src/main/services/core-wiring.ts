@@ -2,7 +2,6 @@
  * The real engine-side functions for the app (and the e2e harness): the UploadEngine on the
  * destination's ObjectStore, ffmpeg's MediaPort, the folder scan, the connection test and presign.
  */
-import { createCompanionStore } from '../core/backend/companion-store'
 import {
   destinationFromEnv,
   presignGetUrl,
@@ -53,12 +52,10 @@ async function headersFor(
 function objectStore(input: EngineInput): Promise<ObjectStore> {
   const dest = input.destination
   if (dest.mode !== 'backend') return createObjectStore(dest)
-  return Promise.resolve(
-    createCompanionStore({
-      baseUrl: dest.url,
-      headers: () => headersFor(input, dest.url, dest.headers),
-    }),
-  )
+  // Through core's factory like the CLI, so the journal records where the upload went.
+  return createObjectStore(dest, {
+    backendHeaders: () => headersFor(input, dest.url, dest.headers),
+  })
 }
 
 /** The "request processing" POST after each completed upload (backend mode with a hook URL). */
