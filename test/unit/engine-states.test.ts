@@ -204,3 +204,51 @@ describe('upload state machine', () => {
     await engine.close()
   })
 })
+
+describe('cleanup --server and the key template', () => {
+  /** Records which prefixes the engine lists; every upload it would see is someone else's. */
+  class ListingStore extends MemoryStore {
+    listed: string[] = []
+    async listMultipartUploads(prefix: string) {
+      this.listed.push(prefix)
+      return [{ key: `${prefix}other-tool/clip.mp4`, uploadId: 'theirs', initiated: new Date(0) }]
+    }
+  }
+
+  it('a template starting with a variable: the server is not listed, and the report says why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cleanup-prefix-'))
+    try {
+      const store = new ListingStore('http://127.0.0.1:9')
+      const engine = new UploadEngine({
+        store,
+        stateDir: join(dir, 'state'),
+        keyTemplate: '{date}/{uuid}/{filename}',
+      })
+      const report = await engine.cleanup({ olderThanMs: 0, server: true })
+      expect(store.listed).toEqual([])
+      expect(report.serverUploads).toEqual([])
+      expect(report.serverSkipped).toMatch(/starts with a variable/)
+      // An explicit prefix (the CLI's --prefix "") is the caller's informed choice.
+      const whole = await engine.cleanup({ olderThanMs: 0, server: true, prefix: '' })
+      expect(store.listed).toEqual([''])
+      expect(whole.serverUploads.map((u) => u.uploadId)).toEqual(['theirs'])
+      await engine.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a template with a static start lists only under it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cleanup-prefix-'))
+    try {
+      const store = new ListingStore('http://127.0.0.1:9')
+      const engine = new UploadEngine({ store, stateDir: join(dir, 'state') })
+      const report = await engine.cleanup({ olderThanMs: 0, server: true })
+      expect(store.listed).toEqual(['videos/'])
+      expect(report.serverSkipped).toBeUndefined()
+      await engine.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -159,6 +159,23 @@ describe('resolveDestination', () => {
     })
   })
 
+  it('a bucket from Settings goes to the endpoint the environment names, with no bucket variable', () => {
+    const s = { ...base, s3: { ...base.s3, bucket: 'mine' } }
+    // AWS_ENDPOINT_URL_S3 alone: no env destination (no bucket variable), but its endpoint counts.
+    const envS3 = { endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', forcePathStyle: true }
+    expect(resolveDestination(s, {}, null, envS3).destination).toMatchObject({
+      bucket: 'mine',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+    })
+    // A typed endpoint wins, and then path-style is the form's choice.
+    const typed = { ...s, s3: { ...s.s3, endpoint: 'https://s3.example', forcePathStyle: false } }
+    expect(resolveDestination(typed, {}, null, envS3).destination).toMatchObject({
+      endpoint: 'https://s3.example',
+      forcePathStyle: undefined,
+    })
+  })
+
   it('backend mode: the headers each address may receive, and the hook', () => {
     const s = {
       ...base,

@@ -163,8 +163,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     copyObjectUrl: ({ id }) => ctx.history.copyUrl(id),
     copyShareLink: ({ id, hours }) => ctx.history.copyShareLink(id, hours),
     revealFile: ({ id }) => ctx.history.reveal(id),
-    cleanup: ({ olderThanDays, server }) =>
-      ctx.history.cleanup(olderThanDays, server, ctx.settings.get().keyTemplate),
+    cleanup: ({ olderThanDays, server }) => ctx.history.cleanup(olderThanDays, server),
     openExternal: async ({ url }) => {
       if (!(await openExternalSafely(ctx.shell, url))) throw new Error('Only https links open.')
     },

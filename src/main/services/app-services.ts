@@ -108,6 +108,7 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     deps.store,
     secrets,
     () => deps.core.destinationFromEnv(deps.env) ?? null,
+    () => deps.core.s3SettingsFromEnv(deps.env),
   )
   const activity = new ActivityService({
     blocker: deps.powerSaveBlocker,

@@ -4,6 +4,7 @@
  */
 import {
   destinationFromEnv,
+  s3SettingsFromEnv,
   presignGetUrl,
   testConnection,
   createObjectStore,
@@ -118,4 +119,5 @@ export const realCore: CoreFunctions = {
   testConnection,
   presignGetUrl,
   destinationFromEnv,
+  s3SettingsFromEnv,
 }

@@ -6,7 +6,7 @@
 import type { EngineApi, TestConnectionResult } from './core-types'
 import type { AddFileInput } from '../core/engine/types'
 import type { EditableSettings } from '../../preload/contract'
-import type { Destination } from './destination-config'
+import type { Destination, S3EnvSettings } from './destination-config'
 
 export interface EngineInput {
   destination: Destination
@@ -33,4 +33,5 @@ export interface CoreFunctions {
   testConnection(destination: Destination): Promise<TestConnectionResult>
   presignGetUrl(destination: Destination, key: string, hours: number): Promise<string>
   destinationFromEnv(env: NodeJS.ProcessEnv): Destination | undefined
+  s3SettingsFromEnv(env: NodeJS.ProcessEnv): S3EnvSettings
 }

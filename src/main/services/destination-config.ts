@@ -24,6 +24,13 @@ export type Destination =
       hookHeaders?: Record<string, string>
     }
 
+/** What the environment says of S3 connections, bucket or not (core's s3SettingsFromEnv). */
+export interface S3EnvSettings {
+  endpoint?: string
+  region?: string
+  forcePathStyle?: boolean
+}
+
 /** What the saved (or typed) secrets contribute, already limited to where each may go. */
 export interface DestinationSecrets {
   secretAccessKey?: string
@@ -82,6 +89,11 @@ export function resolveDestination(
   settings: EditableSettings,
   secrets: DestinationSecrets,
   env: Destination | null,
+  /**
+   * The S3 connection variables (AWS_ENDPOINT_URL_S3…) even when no bucket variable is set, so a
+   * bucket typed in Settings still goes to the endpoint the environment names.
+   */
+  envS3?: S3EnvSettings,
 ): { destination: Destination | null; fromEnv: boolean } {
   if (settings.mode === 'backend') {
     if (!settings.backend.url) {
@@ -105,7 +117,7 @@ export function resolveDestination(
   if (!s3.bucket) {
     return env?.mode === 's3' ? { destination: env, fromEnv: true } : none()
   }
-  const envS3 = env?.mode === 's3' ? env : undefined
+  envS3 ??= env?.mode === 's3' ? env : undefined
   const credentials =
     s3.accessKeyId && secrets.secretAccessKey
       ? { accessKeyId: s3.accessKeyId, secretAccessKey: secrets.secretAccessKey }

@@ -13,12 +13,6 @@ const DAY_MS = 24 * 60 * 60 * 1000
 /** S3 presigned URLs live at most 7 days with SigV4 (168 h). */
 export const MAX_SHARE_HOURS = 168
 
-/** The static start of a key template ('videos/' of 'videos/{uuid}/{filename}'). */
-export function staticPrefix(template: string): string {
-  const i = template.indexOf('{')
-  return i === -1 ? template : template.slice(0, i)
-}
-
 function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/')
 }
@@ -102,17 +96,10 @@ export class HistoryService {
     this.opts.shell.showItemInFolder((await this.entry(id)).path)
   }
 
-  async cleanup(
-    olderThanDays: number,
-    server: boolean,
-    keyTemplate: string,
-  ): Promise<CleanupSummary> {
+  async cleanup(olderThanDays: number, server: boolean): Promise<CleanupSummary> {
     const engine = this.opts.engines.require()
-    const report = await engine.cleanup({
-      olderThanMs: olderThanDays * DAY_MS,
-      server,
-      prefix: staticPrefix(keyTemplate),
-    })
+    // The server is listed under the engine's own key template's static start.
+    const report = await engine.cleanup({ olderThanMs: olderThanDays * DAY_MS, server })
     await this.opts.engines.refreshInterrupted()
     return {
       journalRecords: report.journalRecords.length,
@@ -120,7 +107,8 @@ export class HistoryService {
       failures: report.serverUploads
         .filter((u) => !u.aborted)
         .map((u) => `${u.key}: ${u.error ?? 'not aborted'}`)
-        .concat(report.kept.map((k) => `${k.path}: ${k.reason}`)),
+        .concat(report.kept.map((k) => `${k.path}: ${k.reason}`))
+        .concat(report.serverSkipped ? [report.serverSkipped] : []),
     }
   }
 }

@@ -22,6 +22,7 @@ import {
   summarize,
   type Destination,
   type DestinationSecrets,
+  type S3EnvSettings,
 } from './destination-config'
 import type { KeyValueStore } from './ports'
 import type { SecretBox } from './secrets'
@@ -39,6 +40,8 @@ export class SettingsService {
     private readonly secrets: SecretBox,
     /** What the environment alone configures (destinationFromEnv), or null. */
     private readonly envDestination: () => Destination | null,
+    /** The environment's S3 endpoint, region and path-style, bucket or not. */
+    private readonly envS3: () => S3EnvSettings | undefined = () => undefined,
   ) {
     this.bindUnboundSecrets()
   }
@@ -170,7 +173,7 @@ export class SettingsService {
       backendHeaders: this.headersFor(s.backend.url, s, typed),
       hookHeaders: this.headersFor(s.backend.hookUrl, s, typed),
     }
-    return resolveDestination(s, secrets, this.envDestination())
+    return resolveDestination(s, secrets, this.envDestination(), this.envS3())
   }
 
   view(): SettingsView {

@@ -36,6 +36,8 @@ export interface CleanupReport {
    * not be aborted (each is the only pointer to what is left on the server).
    */
   kept: { id: string; path: string; key: string; reason: string }[]
+  /** Why the server was not listed although `server` was asked for (no safe prefix). */
+  serverSkipped?: string
 }
 
 export interface EngineApi {

@@ -348,6 +348,12 @@ export class UploadEngine extends EventEmitter implements EngineApi {
         throw new Error('This destination cannot list incomplete uploads (backend mode).')
       }
       const prefix = opts.prefix ?? staticPrefix(this.ctx.keyTemplate)
+      if (opts.prefix === undefined && prefix === '') {
+        // No static start to the key template: the listing would take in every other tool's
+        // uploads in the bucket. Only an explicit prefix (the CLI's --prefix) may ask for that.
+        report.serverSkipped = `Incomplete uploads on the server were not checked: the key template "${this.ctx.keyTemplate}" starts with a variable, so Upreel cannot tell its uploads from other tools' in this bucket. A bucket lifecycle rule (AbortIncompleteMultipartUpload) cleans them up instead.`
+        return report
+      }
       const listed = await store.listMultipartUploads(prefix)
       // What is ours, gathered after the listing: an upload created meanwhile (its record is
       // written before CreateMultipartUpload, its uploadId right after the answer) is known.
