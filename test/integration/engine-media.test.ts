@@ -1,4 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
+import { copyFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -77,15 +78,19 @@ describe('engine with probe and thumbnails (direct mode, real ffmpeg)', () => {
           : 0
       }
     })
+    // A camera's MP4 under an extension no table knows: its Content-Type comes from the probe.
+    const odd = join(tmp.dir, 'CLIP0001.video')
+    await copyFile(fx.clip, odd)
     const added = await engine.add([
       { path: big },
       { path: fx.rotated },
       { path: fx.textAsMp4 },
       { path: fx.truncated },
       { path: fx.audioOnly },
+      { path: odd },
     ])
     await engine.whenIdle()
-    const [video, rotated, text, truncated, audio] = added.map((a) => engine.get(a.id)!)
+    const [video, rotated, text, truncated, audio, oddVideo] = added.map((a) => engine.get(a.id)!)
 
     expect(video!.state, video!.error?.message).toBe('done')
     expect(await sha256OfObject(client, bucket, video!.key!)).toBe(await sha256OfFile(big))
@@ -106,6 +111,10 @@ describe('engine with probe and thumbnails (direct mode, real ffmpeg)', () => {
     expect(rotated!.media).toMatchObject({ width: 720, height: 1280 })
     const rhead = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: rotated!.key! }))
     expect(rhead.Metadata).toMatchObject({ width: '720', height: '1280' })
+    expect(oddVideo!.state, oddVideo!.error?.message).toBe('done')
+    const ohead = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: oddVideo!.key! }))
+    expect(ohead.ContentType).toBe('video/mp4')
+    expect(head.ContentType).toBe('video/mp4')
 
     expect(text!.state).toBe('failed')
     expect(text!.error!.code).toBe('NotVideo')

@@ -120,4 +120,13 @@ describe('metadata and content types', () => {
     expect(contentTypeFor('x.mkv')).toBe('video/x-matroska')
     expect(contentTypeFor('x.unknown')).toBe('application/octet-stream')
   })
+
+  it('takes the container of a probed video when the extension says nothing', () => {
+    expect(contentTypeFor('/cam/CLIP0001.video', 'mp4')).toBe('video/mp4')
+    expect(contentTypeFor('capture', 'mpegts')).toBe('video/mp2t')
+    expect(contentTypeFor('x.bin', 'mkv')).toBe('video/x-matroska')
+    // The extension wins when it is known; an unknown container changes nothing.
+    expect(contentTypeFor('x.mov', 'mp4')).toBe('video/quicktime')
+    expect(contentTypeFor('x.bin', 'nut')).toBe('application/octet-stream')
+  })
 })

@@ -41,9 +41,23 @@ const TYPES: Record<string, string> = {
   txt: 'text/plain',
 }
 
-/** Content-Type from the file extension; S3's default for anything unknown. */
-export function contentTypeFor(path: string): string {
-  return TYPES[extname(path).slice(1).toLowerCase()] ?? 'application/octet-stream'
+/** Containers ffmpeg names that are no file extension of the table above. */
+const CONTAINER_TYPES: Record<string, string> = {
+  mpegts: 'video/mp2t',
+  mpeg: 'video/mpeg',
+  matroska: 'video/x-matroska',
+}
+
+/**
+ * Content-Type from the file extension; for a file the probe found to be a video under an
+ * extension the table does not know (`clip.video`, `capture`), from its container; S3's default
+ * for anything else.
+ */
+export function contentTypeFor(path: string, container?: string): string {
+  const byExt = TYPES[extname(path).slice(1).toLowerCase()]
+  if (byExt) return byExt
+  const c = container?.toLowerCase()
+  return (c && (CONTAINER_TYPES[c] ?? TYPES[c])) || 'application/octet-stream'
 }
 
 /**

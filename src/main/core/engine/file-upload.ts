@@ -715,7 +715,7 @@ export class FileUpload {
       key,
       partSize: plan.partSize,
       partCount: plan.partCount,
-      contentType: contentTypeFor(this.path),
+      contentType: contentTypeFor(this.path, this.media?.container),
       metadata,
       options: ctx.objectOptions,
       media: this.media,
