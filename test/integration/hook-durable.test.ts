@@ -51,9 +51,14 @@ afterAll(async () => {
 })
 
 describe('a crash while the processing hook is being sent', () => {
-  it('the next run sends it, once, with the upload’s key', async () => {
-    const file = await randomFile(join(tmp.dir, 'hooked.mp4'), 6 * MiB)
-    const state = join(tmp.dir, 'state')
+  it.each([
+    ['with the destination flags', true],
+    ['with no destination flags (the journaled connection)', false],
+  ])('the next run sends it, once, with the upload’s key: resume %s', async (label, flags) => {
+    arrivals.length = 0
+    hold = true
+    const file = await randomFile(join(tmp.dir, `hooked-${flags}.mp4`), 6 * MiB)
+    const state = join(tmp.dir, `state-${flags}`)
     const common = [
       '--backend',
       backend.url,
@@ -83,7 +88,10 @@ describe('a crash while the processing hook is being sent', () => {
     expect(await readdir(join(state, 'pending-hooks'))).toHaveLength(1)
 
     hold = false
-    const next = await spawnCli(['resume', ...common]).output
+    const again = flags
+      ? common
+      : ['--header', `Authorization: Bearer ${ALICE_TOKEN}`, '--state-dir', state, '--json']
+    const next = await spawnCli(['resume', ...again]).output
     expect(next.code, next.stderr).toBe(0)
     expect(jsonLines(next.stdout).filter((l) => l.type === 'completed')).toEqual([])
     expect(arrivals).toHaveLength(2)
@@ -91,7 +99,7 @@ describe('a crash while the processing hook is being sent', () => {
     expect(await readdir(join(state, 'pending-hooks'))).toEqual([])
 
     // Owed no more: a third run sends nothing.
-    await spawnCli(['resume', ...common]).output
+    await spawnCli(['resume', ...again]).output
     expect(arrivals).toHaveLength(2)
   })
 })

@@ -16,7 +16,7 @@ import { staticPrefix, UploadEngine } from '../engine/upload-engine'
 import type { UploadSnapshot } from '../engine/types'
 import { isUploadError } from '../errors'
 import { FileJournal } from '../journal/file-journal'
-import type { JournalRecord } from '../journal/types'
+import type { DestinationConnection, JournalRecord } from '../journal/types'
 import { checkKeyTemplate, DEFAULT_KEY_TEMPLATE } from '../key-template'
 import { formatBytes, parseSize } from '../part-plan'
 import { defaultStateDir } from '../paths'
@@ -448,7 +448,15 @@ function recordDestination(
   values: Values,
   env: NodeJS.ProcessEnv,
 ): Destination | undefined {
-  const c = record.destination.connection
+  return connectionDestination(record.destination.connection, values, env)
+}
+
+/** A journaled connection as a destination (credentials from the environment and flags). */
+function connectionDestination(
+  c: DestinationConnection | undefined,
+  values: Values,
+  env: NodeJS.ProcessEnv,
+): Destination | undefined {
   if (c?.mode === 's3') {
     return {
       mode: 's3',
@@ -515,6 +523,7 @@ async function resumeAll(values: Values, io: CliIo): Promise<number> {
     else records.push(r)
   }
   const { targets, elsewhere, unreachable } = await groupByDestination(records, given, values, io)
+  targets.push(...(await owedHookTargets(journal, targets, given, values, io)))
   for (const x of elsewhere) io.err(`not resuming ${x.record.source.path}: ${x.reason}`)
   for (const x of unreachable) io.err(`upreel: cannot resume ${x.record.source.path}: ${x.reason}`)
   const code = await drive(
@@ -528,6 +537,35 @@ async function resumeAll(values: Values, io: CliIo): Promise<number> {
   if (code === undefined) io.err('upreel: nothing to resume')
   // An upload left behind because its destination is unknown here is not a success.
   return unreachable.length ? Math.max(code ?? 0, 1) : (code ?? 0)
+}
+
+/**
+ * Destinations that are owed a processing hook (a crash after an upload completed, before its
+ * hook ran) but have no interrupted upload left: an engine for each, with nothing to queue,
+ * sends what is owed when it starts (UploadEngine.resumeInterrupted).
+ */
+async function owedHookTargets(
+  journal: FileJournal,
+  targets: Target[],
+  given: Destination | undefined,
+  values: Values,
+  io: CliIo,
+): Promise<Target[]> {
+  const covered = new Set(targets.map((t) => t.store.destinationId))
+  const out: Target[] = []
+  for (const hook of await journal.pendingHooks().catch(() => [])) {
+    if (covered.has(hook.destinationId)) continue
+    const dest = given ?? connectionDestination(hook.connection, values, io.env)
+    if (!dest) continue
+    const store = await createObjectStore(dest)
+    if (store.destinationId !== hook.destinationId) {
+      store.destroy?.()
+      continue
+    }
+    covered.add(hook.destinationId)
+    out.push({ dest, store, ids: [] })
+  }
+  return out
 }
 
 /** A word a POSIX shell reads back as itself. */

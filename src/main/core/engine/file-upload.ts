@@ -1122,6 +1122,7 @@ export class FileUpload {
           v: 1,
           id: this.id,
           destinationId: record.destination.id,
+          connection: record.destination.connection,
           snapshot: this.snapshot(),
           savedAt: ctx.clock.now(),
         })

@@ -84,6 +84,8 @@ export interface PendingHook {
   id: string
   /** Replayed only by an engine for this destination (its hook configuration). */
   destinationId: string
+  /** How to reach that destination again (`upreel resume` with no flags); never credentials. */
+  connection?: DestinationConnection
   /** What the hook is given, as it was when the upload completed. */
   snapshot: UploadSnapshot
   savedAt: number
