@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UploadError } from '../../src/main/core/errors'
 import { FileJournal, stateError } from '../../src/main/core/journal/file-journal'
 import { nodeJournalFs, type JournalFs } from '../../src/main/core/journal/journal-fs'
-import type { JournalRecord } from '../../src/main/core/journal/types'
+import { journalRecord } from '../support/journal'
 
 const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code })
 
@@ -107,27 +107,7 @@ function failingFs() {
   }
 }
 
-function record(id: string): JournalRecord {
-  return {
-    v: 1,
-    id,
-    source: { path: '/v/a.mp4', size: 30, mtimeMs: 1, fingerprint: 'f' },
-    relativeDir: '',
-    destination: { id: 's3:x/b', label: 'b' },
-    bucket: 'b',
-    key: 'videos/u/a.mp4',
-    uploadId: 'up-1',
-    partSize: 10,
-    partCount: 3,
-    contentType: 'video/mp4',
-    metadata: {},
-    options: {},
-    status: 'active',
-    parts: [],
-    createdAt: 1,
-    updatedAt: 1,
-  }
-}
+const record = (id: string) => journalRecord(id)
 
 const CODES: [string, string, RegExp][] = [
   ['ENOSPC', 'DiskFull', /is full/],

@@ -4,29 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FileJournal, parseLog } from '../../src/main/core/journal/file-journal'
-import type { JournalRecord } from '../../src/main/core/journal/types'
+import { journalRecord } from '../support/journal'
 
-function record(id: string): JournalRecord {
-  return {
-    v: 1,
-    id,
-    source: { path: '/v/a.mp4', size: 30, mtimeMs: 1, fingerprint: 'f' },
-    relativeDir: '',
-    destination: { id: 's3:x/b', label: 'b' },
-    bucket: 'b',
-    key: 'videos/u/a.mp4',
-    uploadId: 'up-1',
-    partSize: 10,
-    partCount: 3,
-    contentType: 'video/mp4',
-    metadata: {},
-    options: {},
-    status: 'active',
-    parts: [],
-    createdAt: 1,
-    updatedAt: 1,
-  }
-}
+const record = (id: string) => journalRecord(id)
 
 describe('FileJournal', () => {
   let dir: string

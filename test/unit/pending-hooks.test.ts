@@ -11,6 +11,7 @@ import type { UploadSnapshot } from '../../src/main/core/engine/types'
 import { UploadEngine } from '../../src/main/core/engine/upload-engine'
 import { FileJournal } from '../../src/main/core/journal/file-journal'
 import type { ObjectStore } from '../../src/main/core/ports'
+import { journalRecord } from '../support/journal'
 
 /** No upload runs in these tests: the store only names the destination. */
 const store = (destinationId: string) =>
@@ -142,25 +143,15 @@ describe('processing hooks left owed by a crash', () => {
 
   it('are left to the upload’s own record when it still exists (its resume sends the hook)', async () => {
     await owe('h1')
-    await journal.write({
-      v: 1,
-      id: 'h1',
-      source: { path: '/v/h1.mp4', size: 10, mtimeMs: 1, fingerprint: 'f' },
-      relativeDir: '',
-      destination: { id: 'dest-a', label: 'dest-a' },
-      bucket: 'b',
-      key: 'videos/h1.mp4',
-      uploadId: 'u1',
-      partSize: 10,
-      partCount: 1,
-      contentType: 'video/mp4',
-      metadata: {},
-      options: {},
-      status: 'active',
-      parts: [],
-      createdAt: 1,
-      updatedAt: 1,
-    })
+    await journal.write(
+      journalRecord('h1', {
+        source: { path: '/v/h1.mp4', size: 10, mtimeMs: 1, fingerprint: 'f' },
+        destination: { id: 'dest-a', label: 'dest-a' },
+        key: 'videos/h1.mp4',
+        uploadId: 'u1',
+        partCount: 1,
+      }),
+    )
     const sent: UploadSnapshot[] = []
     const e = engine('dest-a', sent)
     await e.add([])
