@@ -19,6 +19,7 @@
  */
 import { z } from 'zod'
 import type { MediaInfo, UploadErrorInfo, UploadState } from '../main/core/engine/types'
+import { HEADER_NAME, headerValueProblem } from '../main/core/header-syntax'
 import { checkKeyTemplate } from '../main/core/key-template'
 
 export type { MediaInfo, UploadErrorInfo, UploadState }
@@ -75,10 +76,6 @@ function keyTemplate(kind: 'video' | 'thumbnail', label: string) {
 const SecretName = z.enum(['secretAccessKey', 'backendToken', 'backendHeaders'])
 export type SecretName = z.infer<typeof SecretName>
 
-/** RFC 9110 field-name: a token. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** No line breaks or NUL in a header value: they would smuggle a second header. */
-const HEADER_VALUE = /^[^\r\n\0]*$/
 /**
  * Headers the HTTP stack or the protocol owns (length, framing, JSON bodies), or that come from
  * elsewhere (Cookie: the app session's cookies): an extra header may not set them.
@@ -111,7 +108,13 @@ const ExtraHeader = z
         const lower = n.toLowerCase()
         return !RESERVED_HEADERS.has(lower) && !/^(proxy-|sec-)/.test(lower)
       }, 'That header is set by Upreel itself and cannot be changed.'),
-    value: z.string().max(4096).regex(HEADER_VALUE, 'A header value must be on one line.'),
+    value: z
+      .string()
+      .max(4096)
+      .superRefine((v, ctx) => {
+        const problem = headerValueProblem(v)
+        if (problem) ctx.addIssue({ code: 'custom', message: `The header value ${problem}.` })
+      }),
   })
   .strict()
 
@@ -134,7 +137,10 @@ const SecretsInput = z
       .string()
       .min(1)
       .max(4096)
-      .regex(HEADER_VALUE, 'The token must be on one line.')
+      .superRefine((v, ctx) => {
+        const problem = headerValueProblem(v)
+        if (problem) ctx.addIssue({ code: 'custom', message: `The token ${problem}.` })
+      })
       .optional(),
     /** Replaces the saved extra headers as a whole. */
     backendHeaders: ExtraHeaders.optional(),

@@ -129,6 +129,16 @@ describe('IpcRouter schema parsing', () => {
     ],
     [
       'saveSettings',
+      'a token pasted with a curly quote (not Latin-1: no header can carry it)',
+      [{ settings: {}, secrets: { backendToken: '\u201ctok\u201d' } }],
+    ],
+    [
+      'saveSettings',
+      'an extra header value with an emoji',
+      [{ settings: {}, secrets: { backendHeaders: [{ name: 'X-Key', value: 'key \u{1F511}' }] } }],
+    ],
+    [
+      'saveSettings',
       'an extra header name that is not a token',
       [{ settings: {}, secrets: { backendHeaders: [{ name: 'X Key', value: 'a' }] } }],
     ],

@@ -4,11 +4,7 @@
  * like any other failed request; a file would then wait "for the network" forever.
  */
 import { UploadError } from '../errors'
-
-/** RFC 9110 field-name: one or more tchar. */
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** What fetch accepts in a value: Latin-1 (a ByteString) without CR, LF or NUL. */
-const FIELD_VALUE = /^[^\r\n\0\u0100-\uffff]*$/
+import { HEADER_NAME, headerValueProblem } from '../header-syntax'
 
 /**
  * Throws an UploadError (final: sending it again cannot help) naming the first header that cannot
@@ -16,13 +12,13 @@ const FIELD_VALUE = /^[^\r\n\0\u0100-\uffff]*$/
  */
 export function checkHeaders(headers: Record<string, string> | undefined, forWhat: string): void {
   for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!FIELD_NAME.test(name)) {
+    if (!HEADER_NAME.test(name)) {
       throw new UploadError({
         code: 'BadHeader',
         message: `The header name ${JSON.stringify(name)} given for ${forWhat} is not a valid HTTP header name (letters, digits and - only, no spaces or colons). Fix it in the settings (or --header 'Name: value').`,
       })
     }
-    if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
+    if (typeof value !== 'string' || headerValueProblem(value)) {
       throw new UploadError({
         code: 'BadHeader',
         message: `The value of the header "${name}" given for ${forWhat} cannot be sent: it contains a line break or a character outside Latin-1 (such as an emoji, a curly quote or €). Check that the token or value was copied whole and as plain text.`,

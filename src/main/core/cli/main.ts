@@ -16,6 +16,7 @@ import { staticPrefix, UploadEngine } from '../engine/upload-engine'
 import type { UploadSnapshot } from '../engine/types'
 import { isUploadError } from '../errors'
 import { FileJournal } from '../journal/file-journal'
+import { HEADER_NAME, headerValueProblem } from '../header-syntax'
 import type { DestinationConnection, JournalRecord } from '../journal/types'
 import { checkKeyTemplate, DEFAULT_KEY_TEMPLATE } from '../key-template'
 import { formatBytes, parseSize } from '../part-plan'
@@ -223,9 +224,6 @@ function backendHeaders(url: string, values: Values, env: NodeJS.ProcessEnv) {
   return headers
 }
 
-/** RFC 9110 token characters: what a header name may be made of. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
 /** `--header 'Name: value'`, checked here so a typo is a usage error, not a failed request later. */
 function parseHeaders(values: Values): [string, string][] {
   return (values.header ?? []).map((h) => {
@@ -243,18 +241,6 @@ function parseHeaders(values: Values): [string, string][] {
     if (bad) throw new UsageError(`--header ${name}: the value ${bad}`)
     return [name, value]
   })
-}
-
-/** HTTP carries header values as Latin-1 bytes, one line each. */
-function headerValueProblem(value: string): string | undefined {
-  const codes = [...value].map((c) => c.codePointAt(0)!)
-  if (codes.some((c) => c === 0 || c === 10 || c === 13)) {
-    return 'contains a line break (or NUL), which a header cannot carry'
-  }
-  if (codes.some((c) => c > 0xff)) {
-    return 'has characters outside Latin-1, which a header cannot carry (encode it first)'
-  }
-  return undefined
 }
 
 function sameBase(a: string, b: string): boolean {
