@@ -33,9 +33,14 @@ import {
 
 const MiB = 1024 * 1024
 const OUTAGE_S = Number(process.env.UPREEL_OUTAGE_SECONDS ?? 6)
-/** Short outages (CI) use short retry delays; the 30 s soak uses the engine's real policy. */
+/**
+ * Short outages (CI) use shorter retry delays; the 30 s soak uses the engine's real policy
+ * (8 attempts over 26–52 s). A restarted Swift answers 500 InternalError for a few seconds
+ * while it warms up, longer on a loaded machine: the CI budget (8 attempts, 8–16 s) must cover
+ * that as the real one does. At 6 attempts over 1.5–3 s it once ran out in CI.
+ */
 const RETRY =
-  OUTAGE_S >= 30 ? DEFAULT_RETRY : { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 2000 }
+  OUTAGE_S >= 30 ? DEFAULT_RETRY : { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 4000 }
 const MAX_SENDS = 4
 const TIMEOUT_MS = 60_000 + OUTAGE_S * 1000 * 3
 
