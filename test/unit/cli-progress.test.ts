@@ -236,6 +236,47 @@ describe('live progress on a terminal', () => {
     expect(screen.shown).toEqual([])
   })
 
+  it('prints a note (the Ctrl-C hint, a warning, a debug line) above the block, never under it', () => {
+    const { screen, io } = terminal()
+    const p = new ProgressPrinter(io, false)
+    // Before any file: nothing drawn, the line is just printed.
+    p.note('upreel: no sign-in for http://api')
+    const a = snap({ state: 'uploading', bytesSent: 4 * MiB, speed: MiB, etaSeconds: 12 })
+    const b = snap({ id: 'b', path: '/v/b.mp4', name: 'b.mp4', state: 'uploading' })
+    p.changed(a)
+    p.changed(b)
+    vi.advanceTimersByTime(250)
+    const hint = 'upreel: pausing (journal flushed; run `upreel resume` to continue)'
+    p.note(hint)
+    // At once, not at the next tick: the block is back below the line.
+    expect(screen.shown).toEqual([
+      'upreel: no sign-in for http://api',
+      hint,
+      formatRow(a),
+      formatRow(b),
+    ])
+    const pa = { ...a, state: 'paused' as const }
+    const pb = { ...b, state: 'paused' as const }
+    p.changed(pa)
+    p.changed(pb)
+    vi.advanceTimersByTime(250)
+    expect(screen.shown).toEqual([
+      'upreel: no sign-in for http://api',
+      hint,
+      formatRow(pa),
+      formatRow(pb),
+    ])
+    p.stop()
+    p.note('debug: after the display')
+    io.err('0 completed, 0 failed, interrupted')
+    expect(screen.shown).toEqual([
+      'upreel: no sign-in for http://api',
+      hint,
+      'debug: after the display',
+      '0 completed, 0 failed, interrupted',
+    ])
+  })
+
   it('stays quiet between redraws and stops redrawing once stopped', () => {
     const writes: string[] = []
     const io: CliIo = { ...terminal().io, write: (t) => writes.push(t) }

@@ -24,6 +24,7 @@ export class ProgressPrinter {
   /** Lines of the live block on screen; the cursor sits at the start of the line below it. */
   private drawn = 0
   private timer: NodeJS.Timeout | undefined
+  private stopped = false
   private readonly live: boolean
 
   constructor(
@@ -32,10 +33,30 @@ export class ProgressPrinter {
   ) {
     // Redrawing in place needs a terminal and raw writes (a line-based `err` adds a newline).
     this.live = !json && io.isTTY && !!io.write
-    if (this.live) this.timer = setInterval(() => this.redraw(), REDRAW_MS)
+  }
+
+  /**
+   * A line for stderr (a warning, a hint, a debug line) while the live block may be on screen:
+   * written straight to the terminal, the next redraw would move up over it and erase it, and
+   * leave a stale row of the block behind. So the block is erased, the line printed where it was,
+   * and the block drawn again below it.
+   */
+  note(line: string): void {
+    if (!this.live || this.stopped) {
+      this.io.err(line)
+      return
+    }
+    this.clear()
+    this.io.err(line)
+    if (this.timer) this.redraw()
   }
 
   changed(s: UploadSnapshot): void {
+    // The timer starts with the first file, not before: a command that ends before any (nothing
+    // to upload, an error while scanning) leaves no interval keeping the process alive.
+    if (this.live && !this.timer && !this.stopped) {
+      this.timer = setInterval(() => this.redraw(), REDRAW_MS)
+    }
     this.rows.set(s.id, s)
     const stateChanged = this.lastState.get(s.id) !== s.state
     this.lastState.set(s.id, s.state)
@@ -130,6 +151,7 @@ export class ProgressPrinter {
   }
 
   stop(): void {
+    this.stopped = true
     clearInterval(this.timer)
     this.clear()
   }
@@ -149,6 +171,7 @@ export class ProgressPrinter {
     const width = Math.max(20, this.io.columns?.() || DEFAULT_COLUMNS) - 1
     const lines = active.slice(0, MAX_ROWS).map((s) => formatRow(s, width))
     if (active.length > MAX_ROWS) lines.push(`… and ${active.length - MAX_ROWS} more`)
+    if (!lines.length && !this.drawn) return
     // One write: erase and redraw together, so the terminal never shows the block half gone.
     // Auto-wrap is off while drawing: a line still too wide (a character measured wrong) is
     // cut by the terminal instead of taking a second row that the next erase would miss.
