@@ -94,12 +94,16 @@ describe('a crash while the processing hook is being sent', () => {
     const next = await spawnCli(['resume', ...again]).output
     expect(next.code, next.stderr).toBe(0)
     expect(jsonLines(next.stdout).filter((l) => l.type === 'completed')).toEqual([])
+    // It says what it did: not "nothing to resume" after sending a request.
+    expect(next.stderr).toContain('upreel: sent 1 processing request left over from an earlier run')
+    expect(next.stderr).not.toContain('nothing to resume')
     expect(arrivals).toHaveLength(2)
     expect(arrivals[1]!.body).toMatchObject({ key, bucket, size: 6 * MiB })
     expect(await readdir(join(state, 'pending-hooks'))).toEqual([])
 
-    // Owed no more: a third run sends nothing.
-    await spawnCli(['resume', ...again]).output
+    // Owed no more: a third run sends nothing, and says so.
+    const third = await spawnCli(['resume', ...again]).output
     expect(arrivals).toHaveLength(2)
+    expect(third.stderr).toContain('upreel: nothing to resume')
   })
 })

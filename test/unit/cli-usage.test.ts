@@ -90,6 +90,31 @@ describe('CLI usage errors (exit 2)', () => {
     expect(token.stderr).toMatch(/UPREEL_BACKEND_TOKEN contains a line break/)
   })
 
+  it('checks --hook-header: its syntax, and that there is a hook to send it to', async () => {
+    const bucket = await cli([...upload, '--bucket', 'b', '--hook-header', 'X-A: 1'])
+    expect(bucket.code).toBe(2)
+    expect(bucket.stderr).toMatch(/--hook-header goes with --backend/)
+    const noHook = await cli([...upload, '--backend', 'http://api', '--hook-header', 'X-A: 1'])
+    expect(noHook.code).toBe(2)
+    expect(noHook.stderr).toMatch(/--hook-header goes with --hook \(or UPREEL_HOOK_URL\)/)
+    const bad = await cli([
+      ...upload,
+      '--backend',
+      'http://api',
+      '--hook',
+      'http://hook',
+      '--hook-header',
+      'X-Token: s3cr3t\r\nX-Evil: 1',
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--hook-header X-Token: the value contains a line break/)
+    expect(bad.stderr).not.toContain('s3cr3t')
+    // Resume with no destination flags: the hooks are the journaled ones, checked up front too.
+    const resume = await cli(['resume', '--state-dir', '/nonexistent/state', '--hook-header', 'x'])
+    expect(resume.code).toBe(2)
+    expect(resume.stderr).toMatch(/--hook-header must look like 'Name: value'/)
+  })
+
   it('cleanup --server needs --prefix when the key template starts with a variable', async () => {
     const r = await cli([
       'cleanup',

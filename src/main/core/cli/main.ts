@@ -57,7 +57,9 @@ Destination (upload, cleanup; resume and abort use each upload's own unless one 
   --backend URL         sign through a Companion-compatible backend instead of S3 keys
   --header 'N: v'       extra header for the backend (repeatable), e.g. Authorization
                         (or UPREEL_BACKEND_TOKEN)
-  --hook URL            POST a processing request after each completed upload (backend only)
+  --hook URL            POST a processing request after each completed upload (backend only);
+                        it gets the backend's headers only when on the backend's origin
+  --hook-header 'N: v'  header for the hook only (repeatable), e.g. its Authorization
 Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the shared AWS files.
 
 Upload options:
@@ -82,6 +84,7 @@ const options = {
   backend: { type: 'string' },
   header: { type: 'string', multiple: true },
   hook: { type: 'string' },
+  'hook-header': { type: 'string', multiple: true },
   'key-template': { type: 'string' },
   'thumbnail-key-template': { type: 'string' },
   'part-size': { type: 'string' },
@@ -167,15 +170,29 @@ function destinationFrom(values: Values, env: NodeJS.ProcessEnv): Destination {
     )
   }
   const fromEnv = destinationFromEnv(env)
-  if (values.backend) return backendDestination(values.backend, values.hook, values, env)
-  if (!values.bucket && !s3Flag && fromEnv?.mode === 'backend') {
-    return backendDestination(fromEnv.url, values.hook ?? fromEnv.hookUrl, values, env)
+  const backend = values.backend
+    ? backendDestination(values.backend, values.hook, values, env)
+    : !values.bucket && !s3Flag && fromEnv?.mode === 'backend'
+      ? backendDestination(fromEnv.url, values.hook ?? fromEnv.hookUrl, values, env)
+      : undefined
+  if (backend) {
+    if (values['hook-header'] && !backend.hookUrl) {
+      throw new UsageError('--hook-header goes with --hook (or UPREEL_HOOK_URL): there is no hook')
+    }
+    return backend
   }
   const bucket = values.bucket ?? (fromEnv?.mode === 's3' ? fromEnv.bucket : undefined)
   if (!bucket) {
     throw new UsageError('no destination: pass --bucket B (or --backend URL), or set AWS_S3_BUCKET')
   }
-  const backendOnly = values.hook !== undefined ? '--hook' : values.header ? '--header' : undefined
+  const backendOnly =
+    values.hook !== undefined
+      ? '--hook'
+      : values.header
+        ? '--header'
+        : values['hook-header']
+          ? '--hook-header'
+          : undefined
   if (backendOnly) {
     throw new UsageError(
       `${backendOnly} goes with --backend: uploads to a bucket${values.bucket ? '' : ' (from the environment)'} are signed with your S3 keys, and there is no upload server to send it to`,
@@ -215,7 +232,23 @@ function backendHeaders(url: string, values: Values, env: NodeJS.ProcessEnv) {
     if (bad) throw new UsageError(`UPREEL_BACKEND_TOKEN ${bad}`)
     headers.Authorization = `Bearer ${token}`
   }
-  for (const [name, value] of parseHeaders(values)) {
+  return withHeaders(headers, parseHeaders(values, 'header'))
+}
+
+/**
+ * Headers for the processing hook. The backend's (UPREEL_BACKEND_TOKEN, --header) go along only
+ * when the hook is on the backend's origin: a hook URL can come from a journal record, the
+ * desktop app's included, whose hook got only credentials typed for the hook's own origin. Then
+ * each --hook-header (same name wins).
+ */
+function hookHeaders(dest: BackendDestination, values: Values): Record<string, string> {
+  const own = dest.hookUrl && sameOrigin(dest.hookUrl, dest.url) ? { ...dest.headers } : {}
+  return withHeaders(own, parseHeaders(values, 'hook-header'))
+}
+
+/** `headers` with each of `extra` set, replacing a header of the same name in any case. */
+function withHeaders(headers: Record<string, string>, extra: [string, string][]) {
+  for (const [name, value] of extra) {
     for (const k of Object.keys(headers)) {
       if (k.toLowerCase() === name.toLowerCase()) delete headers[k]
     }
@@ -224,23 +257,36 @@ function backendHeaders(url: string, values: Values, env: NodeJS.ProcessEnv) {
   return headers
 }
 
-/** `--header 'Name: value'`, checked here so a typo is a usage error, not a failed request later. */
-function parseHeaders(values: Values): [string, string][] {
-  return (values.header ?? []).map((h) => {
+/**
+ * `--header 'Name: value'` (or --hook-header), checked here so a typo is a usage error, not a
+ * failed request later.
+ */
+function parseHeaders(values: Values, flag: 'header' | 'hook-header'): [string, string][] {
+  return (values[flag] ?? []).map((h) => {
     const i = h.indexOf(':')
     // The value is not echoed: it is usually a token.
-    if (i <= 0) throw new UsageError(`--header must look like 'Name: value' (no ':' found)`)
+    if (i <= 0) throw new UsageError(`--${flag} must look like 'Name: value' (no ':' found)`)
     const name = h.slice(0, i).trim()
     const value = h.slice(i + 1).trim()
     if (!HEADER_NAME.test(name)) {
       throw new UsageError(
-        `--header name "${name}" is not a header name (letters, digits and !#$%&'*+-.^_\`|~ only)`,
+        `--${flag} name "${name}" is not a header name (letters, digits and !#$%&'*+-.^_\`|~ only)`,
       )
     }
     const bad = headerValueProblem(value)
-    if (bad) throw new UsageError(`--header ${name}: the value ${bad}`)
+    if (bad) throw new UsageError(`--${flag} ${name}: the value ${bad}`)
     return [name, value]
   })
+}
+
+/** Same scheme, host and port; an address that is not a URL matches nothing. */
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    const x = new URL(a).origin
+    return x !== 'null' && x === new URL(b).origin
+  } catch {
+    return false
+  }
 }
 
 function sameBase(a: string, b: string): boolean {
@@ -295,19 +341,58 @@ function engineOptions(values: Values) {
   }
 }
 
-async function makeEngine(values: Values, io: CliIo, store: ObjectStore, dest: Destination) {
+/**
+ * What a command prints beside the files' own lines: stderr lines through the live progress
+ * display (which would otherwise draw over them), and the processing requests an earlier run left
+ * owed that this one sent.
+ */
+interface RunOutput {
+  printer: ProgressPrinter
+  say: (line: string) => void
+  leftoverHooks: { sent: number; failed: number }
+}
+
+function runOutput(values: Values, io: CliIo): RunOutput {
+  const printer = new ProgressPrinter(io, !!values.json)
+  return { printer, say: (line) => printer.note(line), leftoverHooks: { sent: 0, failed: 0 } }
+}
+
+async function makeEngine(
+  values: Values,
+  io: CliIo,
+  store: ObjectStore,
+  dest: Destination,
+  out?: RunOutput,
+) {
+  const say = out?.say ?? io.err
   const options = engineOptions(values)
-  const media = values['no-media'] ? undefined : await loadMedia(values, io)
-  const hookUrl = dest.mode === 'backend' ? dest.hookUrl : undefined
-  return new UploadEngine({
+  const media = values['no-media'] ? undefined : await loadMedia(values, io.env, say)
+  const hook =
+    dest.mode === 'backend' && dest.hookUrl
+      ? await hookRunner(dest.hookUrl, hookHeaders(dest, values))
+      : undefined
+  const engine: UploadEngine = new UploadEngine({
     ...options,
     store,
     stateDir: stateDir(values, io.env),
     media,
     afterComplete:
-      hookUrl && dest.mode === 'backend' ? await hookRunner(hookUrl, dest.headers) : undefined,
-    log: io.env.UPREEL_DEBUG ? (m) => io.err(`debug: ${m}`) : undefined,
+      hook &&
+      (async (s) => {
+        const r = await hook(s)
+        // Not in this engine's queue: a request an earlier run owed (replayPendingHooks), whose
+        // outcome would otherwise reach no one (its upload's row is long gone).
+        if (out && !engine.get(s.id)) {
+          if (r?.notice) {
+            out.leftoverHooks.failed++
+            say(`upreel: ${s.path} (completed by an earlier run): ${r.notice}`)
+          } else out.leftoverHooks.sent++
+        }
+        return r
+      }),
+    log: io.env.UPREEL_DEBUG ? (m) => say(`debug: ${m}`) : undefined,
   })
+  return engine
 }
 
 /** A key template flag, checked: a typo must not become part of every key, nor one key for all. */
@@ -322,14 +407,18 @@ function template(
   return t
 }
 
-async function loadMedia(values: Values, io: CliIo): Promise<MediaPort | undefined> {
+async function loadMedia(
+  values: Values,
+  env: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+): Promise<MediaPort | undefined> {
   try {
     const media = await import('../media/index')
     return media.createMediaPort({
-      cacheDir: resolve(stateDir(values, io.env), 'media-cache'),
+      cacheDir: resolve(stateDir(values, env), 'media-cache'),
     })
   } catch (e) {
-    io.err(`upreel: probing and thumbnails are off: ${(e as Error).message}`)
+    say(`upreel: probing and thumbnails are off: ${(e as Error).message}`)
     return undefined
   }
 }
@@ -419,6 +508,8 @@ async function groupByDestination(
 
 /** The destination resume and abort were given by flags, or undefined: each record's own. */
 function givenDestination(values: Values, env: NodeJS.ProcessEnv): Destination | undefined {
+  // Checked now, not when the first hook is sent, after the uploads.
+  parseHeaders(values, 'hook-header')
   if (destinationFlagged(values)) return destinationFrom(values, env)
   if (values.hook !== undefined) {
     throw new UsageError(
@@ -466,10 +557,12 @@ async function upload(paths: string[], values: Values, io: CliIo): Promise<numbe
   if (paths.length === 0) throw new UsageError('upload needs at least one file or folder')
   const dest = destinationFrom(values, io.env)
   const store = await createObjectStore(dest)
+  const out = runOutput(values, io)
   // Options are checked before anything is scanned, so a typo is a usage error (exit 2).
-  const engine = await makeEngine(values, io, store, dest)
-  // Judged by probing, through a port on the engine's cache: what is kept is not probed twice.
-  const media = values['no-media'] ? undefined : await loadMedia(values, io)
+  const engine = await makeEngine(values, io, store, dest, out)
+  // Judged by probing through the engine's own media port: what is kept is not probed twice, and
+  // a missing ffmpeg is reported once.
+  const media = engine.options.media
   const scan = await scanInputs(paths, {
     allFileTypes: !!values['all-files'],
     probe: media && ((path, signal) => media.probe(path, signal)),
@@ -493,6 +586,7 @@ async function upload(paths: string[], values: Values, io: CliIo): Promise<numbe
     [{ dest, store, engine, begin: async (e) => (await e.add(scan.files)).length > 0 }],
     values,
     io,
+    out,
   )
   return code ?? 1
 }
@@ -512,6 +606,7 @@ async function resumeAll(values: Values, io: CliIo): Promise<number> {
   targets.push(...(await owedHookTargets(journal, targets, given, values, io)))
   for (const x of elsewhere) io.err(`not resuming ${x.record.source.path}: ${x.reason}`)
   for (const x of unreachable) io.err(`upreel: cannot resume ${x.record.source.path}: ${x.reason}`)
+  const out = runOutput(values, io)
   const code = await drive(
     targets.map((t) => ({
       ...t,
@@ -519,8 +614,10 @@ async function resumeAll(values: Values, io: CliIo): Promise<number> {
     })),
     values,
     io,
+    out,
   )
-  if (code === undefined) io.err('upreel: nothing to resume')
+  const { sent, failed } = out.leftoverHooks
+  if (code === undefined && sent + failed === 0) io.err('upreel: nothing to resume')
   // An upload left behind because its destination is unknown here is not a success.
   return unreachable.length ? Math.max(code ?? 0, 1) : (code ?? 0)
 }
@@ -574,17 +671,23 @@ interface Run {
  * --limit-rate hold for the whole run), printing progress; SIGINT pauses cleanly, a second one
  * exits. Undefined when nothing was queued.
  */
-async function drive(runs: Run[], values: Values, io: CliIo): Promise<number | undefined> {
-  const printer = new ProgressPrinter(io, !!values.json)
+async function drive(
+  runs: Run[],
+  values: Values,
+  io: CliIo,
+  out: RunOutput,
+): Promise<number | undefined> {
+  const { printer, say } = out
   let interrupted = false
   let current: UploadEngine | undefined
   const onSigint = () => {
     if (interrupted) {
+      printer.stop()
       io.err('upreel: exiting now')
       process.exit(130)
     }
     interrupted = true
-    io.err(
+    say(
       `upreel: pausing (journal flushed; run \`upreel resume${values['state-dir'] ? ` --state-dir ${shellQuote(values['state-dir'])}` : ''}\` to continue; Ctrl-C again to exit at once)`,
     )
     void current?.close()
@@ -594,16 +697,12 @@ async function drive(runs: Run[], values: Values, io: CliIo): Promise<number | u
   try {
     for (const run of runs) {
       if (interrupted) break
-      const engine = run.engine ?? (await makeEngine(values, io, run.store, run.dest))
+      const engine = run.engine ?? (await makeEngine(values, io, run.store, run.dest, out))
       current = engine
       engine.on('changed', (s) => printer.changed(s))
       engine.on('completed', (s) => printer.completed(s))
       engine.on('failed', (s) => printer.failed(s))
-      if (run.dest.mode === 'backend' && Object.keys(run.dest.headers ?? {}).length === 0) {
-        io.err(
-          `upreel: no sign-in for ${run.store.label}; if it refuses, pass --header 'Authorization: Bearer …' or set UPREEL_BACKEND_TOKEN`,
-        )
-      }
+      if (run.dest.mode === 'backend') signInNotes(run.dest, run.store, values, say)
       try {
         if (!interrupted && (await run.begin(engine))) await engine.whenIdle()
         await engine.close()
@@ -615,6 +714,12 @@ async function drive(runs: Run[], values: Values, io: CliIo): Promise<number | u
     process.off('SIGINT', onSigint)
     printer.stop()
     for (const run of runs) run.store.destroy?.()
+  }
+  const { sent } = out.leftoverHooks
+  if (sent) {
+    io.err(
+      `upreel: sent ${sent} processing request${sent === 1 ? '' : 's'} left over from an earlier run`,
+    )
   }
   if (all.length === 0 && !interrupted) return undefined
   const failed = all.filter((s) => s.state === 'failed')
@@ -633,6 +738,33 @@ async function drive(runs: Run[], values: Values, io: CliIo): Promise<number | u
   }
   if (interrupted) return 130
   return failed.length || done.length < all.length ? 1 : 0
+}
+
+/** Says when a backend, or its hook, gets no sign-in: a refusal later is then no surprise. */
+function signInNotes(
+  dest: BackendDestination,
+  store: ObjectStore,
+  values: Values,
+  say: (line: string) => void,
+) {
+  const signedIn = Object.keys(dest.headers ?? {}).length > 0
+  if (!signedIn) {
+    say(
+      `upreel: no sign-in for ${store.label}; if it refuses, pass --header 'Authorization: Bearer …' or set UPREEL_BACKEND_TOKEN`,
+    )
+  } else if (dest.hookUrl && Object.keys(hookHeaders(dest, values)).length === 0) {
+    say(
+      `upreel: the processing hook ${hookOrigin(dest.hookUrl)} is not on the backend's server, so the backend's sign-in is not sent to it; if it needs one, pass --hook-header 'Authorization: …'`,
+    )
+  }
+}
+
+function hookOrigin(url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return url
+  }
 }
 
 async function list(values: Values, io: CliIo): Promise<number> {
