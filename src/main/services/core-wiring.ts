@@ -19,6 +19,7 @@ import { scanInputs } from '../core/scan'
 import type { UploadSnapshot } from '../core/engine/types'
 import type { CoreFunctions, EngineInput } from './core'
 import { MiB, mbpsToBytesPerSecond, type EngineApi } from './core-types'
+import { withSessionHeaders } from './ports'
 
 function mediaFor(input: EngineInput): MediaPort {
   const media = createMediaPort({
@@ -36,14 +37,14 @@ function mediaFor(input: EngineInput): MediaPort {
   }
 }
 
-/** Fixed sign-in headers plus the session's (cookies) for `url`, read when the request goes. */
+/** Fixed sign-in headers plus the session's (cookies merged) for `url`, read when the request goes. */
 async function headersFor(
   input: EngineInput,
   url: string,
   fixed: Record<string, string> | undefined,
 ): Promise<Record<string, string>> {
   const session = input.sessionHeaders ? await input.sessionHeaders(url) : {}
-  return { ...fixed, ...session }
+  return withSessionHeaders(fixed, session)
 }
 
 /**
