@@ -30,6 +30,8 @@ export interface HandlerContext {
   app: { version: string; platform: string }
   activeCount(): number
   relay: { snapshot(): UploadsSnapshot }
+  /** Pause all / Resume all hold and release the batch (notifications). */
+  activity: { pauseAll(): void; resumeAll(): void }
   /** The page listens: deliver what waited for it (app-services). */
   pageReady(): void
 }
@@ -82,8 +84,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     retry: ({ id }) => engine().retry(id),
     remove: ({ id }) => engine().remove(id),
     reorder: ({ ids }) => engine().reorder(ids),
-    pauseAll: () => engine().pauseAll(),
-    resumeAll: () => engine().resumeAll(),
+    pauseAll: () => {
+      const e = engine()
+      // Said before the pauses land: the engine's idle then is a held batch, not a finished one.
+      ctx.activity.pauseAll()
+      return e.pauseAll()
+    },
+    resumeAll: () => {
+      const e = engine()
+      ctx.activity.resumeAll()
+      e.resumeAll()
+    },
     resumeInterrupted: async (req) => {
       const resumed = await ctx.engines.resumeInterrupted(req?.ids)
       return { resumed, interrupted: ctx.engines.interrupted() }

@@ -115,6 +115,7 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     progress: deps.progressBar,
     notifier: deps.notifier,
     notificationsEnabled: () => settings.get().notifications,
+    sleeping: () => power.sleeping,
   })
   const relay = new ProgressRelay({
     send: (batch) => emit('onUploadsChanged', batch),
@@ -235,8 +236,9 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
       router.dispose()
       watch.dispose()
       power.dispose()
-      await engines.close()
+      // First: the engine pausing everything for the journal is no batch ending to announce.
       activity.dispose()
+      await engines.close()
     },
   } satisfies AppServices
   router.handleAll(
