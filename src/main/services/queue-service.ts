@@ -61,7 +61,7 @@ export class QueueService {
     const { allFileTypes } = this.opts.settings.get()
     const scan = await this.opts.core.scanInputs(
       checked.valid.map((v) => v.path),
-      { allFileTypes },
+      { allFileTypes, cacheDir: this.opts.engines.cacheDir },
     )
     // By real path: a dropped folder may hold a symlink to the data folder (or to a file in it).
     const roots = await realRoots(this.opts.forbiddenRoots)
