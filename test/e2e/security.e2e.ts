@@ -186,6 +186,13 @@ describe('the page is untrusted', () => {
     const view = await app.page.evaluate(() => window.upreel.getSettings())
     expect(view.backendHeaderNames).toEqual(['X-Team', 'X-Api-Key', 'Cookie'])
     expect(JSON.stringify(view)).not.toMatch(/k3y-s3cret|t0ken/)
+    // The empty box says the saved headers are used here… and not at another address.
+    const headersBox = app.page.getByTestId('backend-headers')
+    expect(await headersBox.getAttribute('placeholder')).toBe('•••••••• (type to replace)')
+    await app.page.getByTestId('backend-url').fill('http://other.test/')
+    await app.page.getByTestId('backendHeaders-elsewhere').waitFor()
+    expect(await headersBox.getAttribute('placeholder')).toBe('')
+    await app.page.getByTestId('backend-url').fill(elsewhere.origin)
 
     expect(await new SettingsPage(app.page).test()).toBe(false) // the recorder answers 401
     const dir = await e2e.tempDir()
