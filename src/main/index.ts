@@ -22,13 +22,15 @@ import ElectronStore from 'electron-store'
 import { join } from 'node:path'
 import { createAppProtocolHandler } from './app-protocol'
 import { APP_INDEX_URL, APP_ORIGIN, APP_SCHEME, appUrlCheck } from './app-url'
-import { fileArgs, secondInstanceArgs } from './argv'
+import { AppShell } from './app-shell'
+import { decodeLaunch, encodeLaunch, fileArgs } from './argv'
 import { appUserDataDir, defaultStateDir } from './core/paths'
 import { CSP } from './csp'
 import { openExternalSafely } from './external'
 import { electronIpcMain, removeElectronStoreListener } from './ipc/electron-ipc'
 import { mainFramePolicy } from './ipc/handle'
 import { buildAppMenu } from './menu'
+import { pickForAdd } from './services/add-dialog'
 import { createAppServices, type AppServices } from './services/app-services'
 import { realCore } from './services/core-wiring'
 import type { OpenDialogLike } from './services/ports'
@@ -59,28 +61,15 @@ if (process.platform === 'win32') app.setAppUserModelId('app.upreel.desktop')
 // UPREEL_USER_DATA_DIR: a throwaway profile for tests (the Playwright _electron spec).
 app.setPath('userData', process.env.UPREEL_USER_DATA_DIR || appUserDataDir())
 
-let win: BrowserWindow | null = null
 let services: AppServices | null = null
 let quitting = false
-const pendingPaths: string[] = []
 
 /**
- * Files from outside the page ("Open with", a second launch, the menu). The services hold them
- * until the page listens and a destination exists, then hand the result to the page (duplicates
- * asked about there); before the services exist they wait here.
+ * The window, and files from outside the page ("Open with", a second launch, the menu): it opens
+ * the window first (macOS runs on without one), then hands them to the services, which hold them
+ * until the page listens and a destination exists (duplicates are asked about there).
  */
-function addPaths(paths: string[], source: 'argv' | 'dialog' = 'argv'): void {
-  if (paths.length === 0) return
-  if (services) void services.addPaths(paths, source)
-  else pendingPaths.push(...paths)
-}
-
-function showWindow(): void {
-  if (!win) return
-  if (win.isMinimized()) win.restore()
-  win.show()
-  win.focus()
-}
+const appShell = new AppShell<BrowserWindow>({ open: openWindow, services: () => services })
 
 function openWindow(): BrowserWindow {
   const w = createMainWindow({
@@ -97,7 +86,7 @@ function openWindow(): BrowserWindow {
     }
   })
   w.on('closed', () => {
-    if (win === w) win = null
+    appShell.closed(w)
     // macOS keeps running without a window: files opened now wait for the next one.
     services?.pageGone()
   })
@@ -105,8 +94,14 @@ function openWindow(): BrowserWindow {
 }
 
 const windowDialog: OpenDialogLike = {
-  showOpenDialog: (o) => (win ? dialog.showOpenDialog(win, o) : dialog.showOpenDialog(o)),
-  showMessageBox: (o) => (win ? dialog.showMessageBox(win, o) : dialog.showMessageBox(o)),
+  showOpenDialog: (o) => {
+    const win = appShell.window()
+    return win ? dialog.showOpenDialog(win, o) : dialog.showOpenDialog(o)
+  },
+  showMessageBox: (o) => {
+    const win = appShell.window()
+    return win ? dialog.showMessageBox(win, o) : dialog.showMessageBox(o)
+  },
 }
 
 async function start(): Promise<void> {
@@ -142,8 +137,8 @@ async function start(): Promise<void> {
       : defaultStateDir(),
     core: realCore,
     ipcMain: electronIpcMain,
-    senderPolicy: mainFramePolicy(() => win, isAppUrl),
-    sink: () => (win && !win.isDestroyed() ? win.webContents : null),
+    senderPolicy: mainFramePolicy(() => appShell.window(), isAppUrl),
+    sink: () => appShell.window()?.webContents ?? null,
     store,
     safeStorage,
     dialog: windowDialog,
@@ -158,7 +153,7 @@ async function start(): Promise<void> {
     powerMonitor,
     isOnline: () => net.isOnline(),
     cookies: ses.cookies,
-    progressBar: () => (win && !win.isDestroyed() ? win : null),
+    progressBar: () => appShell.window(),
     env: process.env,
     app: { version: app.getVersion(), platform: process.platform },
     log: consoleLogger,
@@ -189,9 +184,9 @@ async function start(): Promise<void> {
   Menu.setApplicationMenu(
     buildAppMenu({
       addFiles: () => void addViaDialog('files'),
-      addFolder: () => void addViaDialog('folder'),
+      addFolder: () => void addViaDialog('folders'),
       show: (view) => {
-        showWindow()
+        appShell.show()
         s.navigate(view)
       },
       openHelp: () => void openExternalSafely(shell, LIFECYCLE_DOCS),
@@ -199,42 +194,45 @@ async function start(): Promise<void> {
     }),
   )
 
-  win = openWindow()
-  addPaths(pendingPaths.splice(0))
-  addPaths(fileArgs(process.argv, process.cwd(), process.defaultApp === true))
+  // The launch's own files wait with any opened before 'ready'; the window comes first.
+  appShell.add(fileArgs(process.argv, process.cwd(), process.defaultApp === true), 'argv')
+  appShell.start()
 }
 
-/** Menu "Add…": the same dialog the page's buttons open, then the same add path. */
-async function addViaDialog(kind: 'files' | 'folder'): Promise<void> {
-  const r = await windowDialog.showOpenDialog({
-    title: kind === 'files' ? 'Add videos' : 'Add a folder of videos',
-    properties: kind === 'files' ? ['openFile', 'multiSelections'] : ['openDirectory'],
-  })
-  if (!r.canceled) addPaths(r.filePaths, 'dialog')
+/** Menu "Add…": the window (the dialog is its sheet), the page's own picker, the same add path. */
+async function addViaDialog(kind: 'files' | 'folders'): Promise<void> {
+  appShell.show()
+  const paths = await pickForAdd(windowDialog, kind)
+  if (paths) appShell.add(paths, 'dialog')
 }
 
-// Our own arguments travel as additionalData: Electron documents that the argv it passes to
-// 'second-instance' may be reordered and carry Chromium's additions.
-if (!app.requestSingleInstanceLock({ argv: process.argv, cwd: process.cwd() })) {
+// Our own file arguments travel as additionalData (Electron documents that the argv it passes to
+// 'second-instance' may be reordered and carry Chromium's additions), as strings: see argv.ts
+// for the Electron bugs an argv array runs into.
+if (
+  !app.requestSingleInstanceLock(
+    encodeLaunch(process.argv, process.cwd(), process.defaultApp === true),
+  )
+) {
   // Another Upreel is running: it receives our arguments through 'second-instance'.
   app.quit()
 } else {
   app.on('second-instance', (_event, argv, cwd, additionalData) => {
-    showWindow()
-    const launch = secondInstanceArgs(additionalData, { argv, cwd })
-    addPaths(fileArgs(launch.argv, launch.cwd, process.defaultApp === true))
+    // The window comes up even with no files (a second launch means "show me Upreel").
+    appShell.add(decodeLaunch(additionalData, { argv, cwd }, process.defaultApp === true), 'argv')
   })
-  // macOS "Open with Upreel" / dropping on the dock icon.
+  // macOS "Open with Upreel" / dropping on the dock icon: one event per file (the services
+  // gather those arriving together into one add).
   app.on('open-file', (event, path) => {
     event.preventDefault()
-    addPaths([path])
+    appShell.add([path], 'argv')
   })
   app.on('window-all-closed', () => {
     // macOS keeps the app (and its uploads) running without a window, as Mac apps do.
     if (process.platform !== 'darwin') app.quit()
   })
   app.on('activate', () => {
-    if (!win && services) win = openWindow()
+    if (!appShell.window()) appShell.show()
   })
   app
     .whenReady()

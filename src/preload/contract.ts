@@ -77,8 +77,9 @@ const SecretName = z.enum(['secretAccessKey', 'backendToken', 'backendHeaders'])
 export type SecretName = z.infer<typeof SecretName>
 
 /**
- * Headers the HTTP stack or the protocol owns (length, framing, JSON bodies), or that come from
- * elsewhere (Cookie: the app session's cookies): an extra header may not set them.
+ * Headers the HTTP stack or the protocol owns (length, framing, JSON bodies): an extra header may
+ * not set them. `Cookie` is allowed (a platform that signs in by cookie is configured with it);
+ * main sends it with the app session's cookies for the same URL, if any, in one header.
  */
 const RESERVED_HEADERS = new Set([
   'host',
@@ -91,7 +92,6 @@ const RESERVED_HEADERS = new Set([
   'te',
   'trailer',
   'expect',
-  'cookie',
 ])
 /** More than a platform's sign-in ever needs. */
 const MAX_EXTRA_HEADERS = 20

@@ -34,6 +34,37 @@ describe('Open with Upreel', () => {
     await queue.waitForTotals({ done: 2, active: 0 })
   })
 
+  it('three files opened one by one (one open-file or process each) make one question; a later one waits its turn', async () => {
+    const dir = await e2e.tempDir()
+    const clips = await Promise.all(
+      ['one.mp4', 'two.mp4', 'three.mp4'].map((n) => smallVideo(join(dir, n))),
+    )
+    const app = await e2e.launch()
+    const shell = new AppPage(app.page)
+    const queue = new QueuePage(app.page)
+    await shell.drop(clips)
+    await queue.waitForTotals({ done: 3, active: 0 })
+
+    // macOS sends one open-file per file; Windows starts one Upreel per file.
+    for (const clip of clips) void app.services!.addPaths([clip], 'argv')
+    const dialog = shell.duplicateDialog
+    await dialog.waitFor()
+    expect(await dialog.getByRole('heading').textContent()).toBe('3 files already uploaded')
+    for (const n of ['one.mp4', 'two.mp4', 'three.mp4']) {
+      expect(await dialog.textContent()).toContain(n)
+    }
+
+    // Another question while this one is open (the page's own drop) waits behind it.
+    await shell.drop([clips[0]!])
+    await shell.duplicatesWaiting.waitFor()
+    await dialog.getByRole('button', { name: 'Skip them' }).click()
+    await expect.poll(() => dialog.getByRole('heading').textContent()).toBe('Already uploaded')
+    expect(await dialog.textContent()).toContain('one.mp4')
+    await dialog.getByRole('button', { name: 'Upload again' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    await queue.waitForTotals({ done: 4, active: 0, count: 4 })
+  })
+
   it('files opened at first launch wait for the setup screen, then go', async () => {
     const s3 = testServer()
     const dir = await e2e.tempDir()

@@ -167,7 +167,7 @@ describe('the page is untrusted', () => {
     )
   })
 
-  it('extra headers and the session cookies of the backend origin go to it, and only its', async () => {
+  it('extra headers (a Cookie too) and the session cookies of the backend origin go to it, and only its', async () => {
     elsewhere = await startRecorder()
     const app = await e2e.launch({
       direct: false,
@@ -177,13 +177,22 @@ describe('the page is untrusted', () => {
     app.cookies.set('http://other.test', [{ name: 'not_theirs', value: 'x' }])
     const shell = new AppPage(app.page)
     await shell.open('Settings')
-    await app.page.getByTestId('backend-headers').fill('X-Team: studio-42\nX-Api-Key: k3y-s3cret')
+    await app.page
+      .getByTestId('backend-headers')
+      .fill('X-Team: studio-42\nX-Api-Key: k3y-s3cret\nCookie: typed_sid=t0ken')
     await new SettingsPage(app.page).save.click()
     await shell.toasts.filter({ hasText: 'Settings saved.' }).waitFor()
     // The page learns the names, never the values.
     const view = await app.page.evaluate(() => window.upreel.getSettings())
-    expect(view.backendHeaderNames).toEqual(['X-Team', 'X-Api-Key'])
-    expect(JSON.stringify(view)).not.toContain('k3y-s3cret')
+    expect(view.backendHeaderNames).toEqual(['X-Team', 'X-Api-Key', 'Cookie'])
+    expect(JSON.stringify(view)).not.toMatch(/k3y-s3cret|t0ken/)
+    // The empty box says the saved headers are used here… and not at another address.
+    const headersBox = app.page.getByTestId('backend-headers')
+    expect(await headersBox.getAttribute('placeholder')).toBe('•••••••• (type to replace)')
+    await app.page.getByTestId('backend-url').fill('http://other.test/')
+    await app.page.getByTestId('backendHeaders-elsewhere').waitFor()
+    expect(await headersBox.getAttribute('placeholder')).toBe('')
+    await app.page.getByTestId('backend-url').fill(elsewhere.origin)
 
     expect(await new SettingsPage(app.page).test()).toBe(false) // the recorder answers 401
     const dir = await e2e.tempDir()
@@ -195,8 +204,9 @@ describe('the page is untrusted', () => {
     for (const q of [create, health]) {
       expect(q?.headers['x-team']).toBe('studio-42')
       expect(q?.headers['x-api-key']).toBe('k3y-s3cret')
-      // Read from the session for this URL on each request: this origin's cookie, not others'.
-      expect(q?.headers.cookie).toBe('platform_session=c00kie')
+      // The typed Cookie, then the session's for this URL (read on each request): one header,
+      // this origin's cookie and not others'.
+      expect(q?.headers.cookie).toBe('typed_sid=t0ken; platform_session=c00kie')
     }
   })
 

@@ -75,7 +75,7 @@ describe('electron-builder.yml', () => {
 describe('"Open with Upreel" on Linux', () => {
   const GLOBS = '/usr/share/mime/globs2'
 
-  it('the .desktop MimeType names the system type of every associated extension', (ctx) => {
+  it('the .desktop MimeType and the associated extensions name the same system types', (ctx) => {
     if (!existsSync(GLOBS)) return ctx.skip(`no shared-mime-info database here (${GLOBS})`)
     // shared-mime-info's own glob table: "weight:type:*.ext".
     const typeOf = new Map<string, string>()
@@ -84,9 +84,13 @@ describe('"Open with Upreel" on Linux', () => {
       if (m && !typeOf.has(m[2]!)) typeOf.set(m[2]!, m[1]!)
     }
     const mimeTypes = config.linux.mimeTypes ?? []
-    for (const ext of config.fileAssociations.flatMap((a) => a.ext)) {
+    const exts = config.fileAssociations.flatMap((a) => a.ext)
+    for (const ext of exts) {
       expect(typeOf.get(ext), `shared-mime-info knows .${ext}`).toBeDefined()
       expect(mimeTypes, `.${ext}`).toContain(typeOf.get(ext))
     }
+    // And the other way: Linux offers Upreel for no type that macOS and Windows leave out.
+    const associated = new Set(exts.map((e) => typeOf.get(e)))
+    for (const type of mimeTypes) expect(associated, type).toContain(type)
   })
 })

@@ -149,8 +149,8 @@ describe('IpcRouter schema parsing', () => {
     ],
     [
       'saveSettings',
-      'an extra Cookie header (cookies come from the session)',
-      [{ settings: {}, secrets: { backendHeaders: [{ name: 'Cookie', value: 'a=b' }] } }],
+      'an extra Cookie header with a line break (a second header smuggled in)',
+      [{ settings: {}, secrets: { backendHeaders: [{ name: 'Cookie', value: 'a=b\r\nX: 1' }] } }],
     ],
     [
       'saveSettings',
@@ -180,6 +180,15 @@ describe('IpcRouter schema parsing', () => {
       expect(fn).not.toHaveBeenCalled()
     })
   }
+
+  it('takes a Cookie extra header (a platform that signs in by cookie)', async () => {
+    const { ipc, router } = setup()
+    const fn = vi.fn((s: unknown) => s)
+    router.handle('saveSettings', fn as never)
+    const secrets = { backendHeaders: [{ name: 'Cookie', value: 'platform_session=abc' }] }
+    await ipc.call('settings:save', good, { settings: {}, secrets })
+    expect(fn).toHaveBeenCalledWith(expect.objectContaining({ secrets }))
+  })
 
   it('fills settings defaults from the schema', async () => {
     const { ipc, router } = setup()

@@ -123,15 +123,19 @@ describe('PowerService: when the network comes back, continue', () => {
 
 describe('PowerService: sleep and wake', () => {
   it('pauses what moves on suspend and resumes exactly those on resume', async () => {
-    const { monitor, calls, rows } = setup([
+    const { monitor, calls, rows, power } = setup([
       { id: 'moving', state: 'uploading' },
       { id: 'queued', state: 'queued' },
       { id: 'mine', state: 'paused' }, // paused by the user before the sleep
     ])
+    expect(power.sleeping).toBe(false)
     monitor.emit('suspend')
+    // Said from the start of the pauses (the batch they hold is not over: ActivityService).
+    expect(power.sleeping).toBe(true)
     await vi.waitFor(() => expect(calls).toEqual(['pause moving', 'pause queued']))
     expect(rows.map((r) => r.state)).toEqual(['paused', 'paused', 'paused'])
     monitor.emit('resume')
+    expect(power.sleeping).toBe(false)
     expect(calls.slice(2)).toEqual(['resume moving', 'resume queued'])
   })
 })

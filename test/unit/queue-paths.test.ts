@@ -67,3 +67,54 @@ describe('QueueService: the data folder through symlinks', () => {
     expect(r.refused[0]?.reason).toMatch(/own data folder/)
   })
 })
+
+describe('QueueService: duplicate questions are kept until answered', () => {
+  const root = mkdtempSync(join(tmpdir(), 'upreel-dup-'))
+  const clip = join(root, 'again.mp4')
+  writeFileSync(clip, 'video') // 5 bytes, like the history entry below
+  const previous = { size: 5, key: 'videos/again.mp4', destinationLabel: 's3://b', completedAt: 1 }
+
+  function queueWithHistory() {
+    let now = 0
+    const added: string[] = []
+    const engine = {
+      add: async (files: AddFileInput[]) => {
+        added.push(...files.map((f) => f.path))
+        return files.map((f, i) => ({ id: String(i), path: f.path }))
+      },
+      history: async () => [previous],
+      findDuplicates: async () => [previous],
+    } as unknown as EngineApi
+    const queue = new QueueService({
+      core: { scanInputs } as unknown as CoreFunctions,
+      engines: { require: () => engine } as unknown as EngineService,
+      settings: {
+        get: () => EditableSettings.parse({ allFileTypes: true }),
+      } as unknown as SettingsService,
+      forbiddenRoots: [join(root, 'data')],
+      now: () => now,
+    })
+    return { queue, added, setNow: (t: number) => (now = t) }
+  }
+
+  it('open questions are listed (a new page asks them) until answered', async () => {
+    const { queue, added } = queueWithHistory()
+    const r = await queue.addPaths([clip], 'argv')
+    expect(queue.openQuestions()).toEqual([r.duplicates])
+    await queue.confirmDuplicates(r.duplicates!.token, true)
+    expect(added).toEqual([clip])
+    expect(queue.openQuestions()).toEqual([])
+  })
+
+  it('an answer that comes after the files were let go (30 minutes) says so', async () => {
+    const { queue, added, setNow } = queueWithHistory()
+    const r = await queue.addPaths([clip], 'argv')
+    setNow(31 * 60_000)
+    expect(queue.openQuestions()).toEqual([])
+    const late = await queue.confirmDuplicates(r.duplicates!.token, true)
+    expect(added).toEqual([])
+    expect(late.refused[0]?.reason).toMatch(/waited more than 30 minutes/)
+    // "Skip" late is no news: nothing to say.
+    expect((await queue.confirmDuplicates(r.duplicates!.token, false)).refused).toEqual([])
+  })
+})

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { AppStore } from '../../src/renderer/src/store/app-store'
 import { UploadsStore, EMPTY_TOTALS } from '../../src/renderer/src/store/uploads-store'
 import {
   formatBytes,
@@ -9,7 +10,7 @@ import {
   percent,
   stateLabel,
 } from '../../src/renderer/src/format'
-import type { UploadRow, UploadsBatch } from '../../src/preload/contract'
+import type { AddResult, UploadRow, UploadsBatch } from '../../src/preload/contract'
 
 function row(id: string, patch: Partial<UploadRow> = {}): UploadRow {
   return {
@@ -120,5 +121,44 @@ describe('format', () => {
     expect(percent(300, 200)).toBe(100)
     expect(stateLabel('retrying', 3)).toBe('Retrying (3)…')
     expect(stateLabel('done')).toBe('Uploaded')
+  })
+})
+
+describe('AppStore: duplicate questions', () => {
+  const question = (token: string, name: string): AddResult => ({
+    added: 0,
+    skipped: [],
+    skippedCount: 0,
+    refused: [],
+    duplicates: {
+      token,
+      files: [
+        {
+          name,
+          relativeDir: '',
+          previous: { destinationLabel: 's3://b', key: `videos/${name}`, completedAt: 0 },
+        },
+      ],
+    },
+  })
+
+  it('queues questions that arrive together (three "Open with", one process each): none is lost', () => {
+    const store = new AppStore()
+    store.reportAdd(question('t1', 'a.mp4'))
+    store.reportAdd(question('t2', 'b.mp4'))
+    store.reportAdd(question('t3', 'c.mp4'))
+    expect(store.getSnapshot().duplicates.map((d) => d.token)).toEqual(['t1', 't2', 't3'])
+    store.answerDuplicates('t1')
+    expect(store.getSnapshot().duplicates[0]!.files[0]!.name).toBe('b.mp4')
+    store.answerDuplicates('t2')
+    store.answerDuplicates('t3')
+    expect(store.getSnapshot().duplicates).toEqual([])
+  })
+
+  it('a question asked again (a new page, or pageReady twice) is queued once', () => {
+    const store = new AppStore()
+    store.reportAdd(question('t1', 'a.mp4'))
+    store.reportAdd(question('t1', 'a.mp4'))
+    expect(store.getSnapshot().duplicates).toHaveLength(1)
   })
 })

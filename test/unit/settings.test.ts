@@ -319,3 +319,99 @@ describe('backend credentials are bound to the origins they were typed for', () 
     expect(headersOf(settings.destination().destination)).toBeUndefined()
   })
 })
+
+describe('secret storage: one entry per secret, one write per change', () => {
+  const base = EditableSettings.parse({})
+  const backend = (url: string) => ({
+    ...base,
+    mode: 'backend' as const,
+    backend: { url, hookUrl: '' },
+  })
+  const tokenSentTo = (settings: SettingsService, url: string) => {
+    const d = settings.destination(backend(url)).destination
+    return d?.mode === 'backend' ? d.headers?.Authorization : undefined
+  }
+
+  /** A store that records its writes and can die (a crash) before a given write. */
+  class CrashingStore extends MemoryStore {
+    writes: string[] = []
+    dieAtWrite = Infinity
+    override set(k: string, v: unknown) {
+      if (this.writes.length + 1 >= this.dieAtWrite) throw new Error('crashed')
+      this.writes.push(k)
+      super.set(k, v)
+    }
+  }
+
+  it('a token and its origins are written together: a crash cannot pair a new token with old origins', () => {
+    const store = new CrashingStore()
+    const safe = testCipher()
+    const box = new SecretBox(store, safe)
+    box.set('backendToken', 'tok-old', ['https://old.example'])
+    store.writes = []
+    box.set('backendToken', 'tok-new', ['https://new.example'])
+    expect(store.writes).toEqual(['secrets'])
+
+    // The same change, the process dying at its second write (if it makes one).
+    box.set('backendToken', 'tok-old', ['https://old.example'])
+    store.writes = []
+    store.dieAtWrite = 2
+    box.set('backendToken', 'tok-new', ['https://new.example'])
+    const after = new SettingsService(store, new SecretBox(store, safe), () => null)
+    expect(tokenSentTo(after, 'https://old.example')).toBeUndefined()
+    expect(tokenSentTo(after, 'https://new.example')).toBe('Bearer tok-new')
+  })
+
+  it('a secret that cannot be encrypted leaves settings and secrets as they were', () => {
+    const safe = testCipher()
+    const store = new MemoryStore()
+    const settings = new SettingsService(store, new SecretBox(store, safe), () => null)
+    settings.save(backend('https://up.example'), { backendToken: 'tok-1' })
+    const before = structuredClone(store.data)
+    const seen: unknown[] = []
+    settings.onChange((next) => seen.push(next))
+
+    safe.encryptString = () => {
+      throw new Error('The keychain refused')
+    }
+    expect(() =>
+      settings.save(backend('https://other.example'), {
+        secretAccessKey: 'fine-on-its-own',
+        backendToken: 'tok-2',
+      }),
+    ).toThrow(/keychain refused/)
+    expect(store.data).toEqual(before)
+    expect(settings.get().backend.url).toBe('https://up.example')
+    expect(seen).toEqual([]) // the engine is not told to rebuild for settings that were not saved
+  })
+
+  it('the layout of an older Upreel (ciphertext and origins under two keys) is read, then migrated by the next write', () => {
+    const safe = testCipher()
+    const store = new MemoryStore()
+    const cipher = (v: string) => safe.encryptString(v).toString('base64')
+    store.set('settings', backend('https://up.example'))
+    store.set('secrets', {
+      backendToken: cipher('tok-legacy'),
+      secretAccessKey: cipher('s3-legacy'),
+    })
+    store.set('secretOrigins', { backendToken: ['https://up.example'] })
+
+    const secrets = new SecretBox(store, safe)
+    const settings = new SettingsService(store, secrets, () => null)
+    expect(secrets.get('backendToken')).toBe('tok-legacy')
+    expect(secrets.origins('backendToken')).toEqual(['https://up.example'])
+    expect(secrets.origins('secretAccessKey')).toBeUndefined()
+    expect(tokenSentTo(settings, 'https://up.example')).toBe('Bearer tok-legacy')
+
+    secrets.set('backendHeaders', '[]', ['https://up.example'])
+    expect(store.data.secretOrigins).toBeUndefined()
+    const raw = store.data.secrets as Record<string, { cipher: string; origins?: string[] }>
+    expect(raw.backendToken).toEqual({
+      cipher: expect.any(String),
+      origins: ['https://up.example'],
+    })
+    expect(raw.secretAccessKey).toEqual({ cipher: expect.any(String) })
+    expect(secrets.get('backendToken')).toBe('tok-legacy')
+    expect(secrets.get('secretAccessKey')).toBe('s3-legacy')
+  })
+})

@@ -199,15 +199,31 @@ describe('ActivityService notifications', () => {
 
   function setup() {
     const notify = vi.fn()
+    const power = { sleeping: false }
     const activity = new ActivityService({
       blocker: { start: () => 1, stop: () => {}, isStarted: () => false },
       progress: () => null,
       notifier: { notify },
       notificationsEnabled: () => true,
+      sleeping: () => power.sleeping,
     })
     const e = fakeEngine()
     activity.attach(e.engine)
-    return { notify, ...e }
+    /** A relay batch after a change the engine sent no idle for (a row removed). */
+    const relayBatch = () => {
+      const list = e.engine.list()
+      const count = (...st: UploadState[]) => list.filter((r) => st.includes(r.state)).length
+      activity.update(
+        totals({
+          count: list.length,
+          active: count('queued', 'preparing', 'uploading', 'retrying', 'completing'),
+          paused: count('paused'),
+          done: count('done'),
+          failed: count('failed'),
+        }),
+      )
+    }
+    return { notify, activity, power, relayBatch, ...e }
   }
 
   it('"finished" when the batch really ended', () => {
@@ -222,13 +238,15 @@ describe('ActivityService notifications', () => {
     )
   })
 
-  it('no "finished" when the engine goes idle because everything is paused (Pause all, sleep)', () => {
-    const { notify, set, emit } = setup()
+  it('no "finished" when the engine goes idle because of Pause all: the batch goes on after Resume all', () => {
+    const { notify, set, emit, activity } = setup()
+    activity.pauseAll()
     set(['done', 'paused', 'paused'])
     emit('completed', { name: 'a' })
     emit('idle') // Pause all: nothing moves, but two files still have to go
     expect(notify).not.toHaveBeenCalled()
     // Resumed and finished later: one notification for the whole batch.
+    activity.resumeAll()
     set(['done', 'done', 'done'])
     emit('completed', { name: 'b' })
     emit('completed', { name: 'c' })
@@ -249,5 +267,94 @@ describe('ActivityService notifications', () => {
       'Upload finished',
       '1 could not be uploaded; see the queue.',
     )
+  })
+  it('files the user paused end the batch without them, and are mentioned; the counts start over', () => {
+    const { notify, set, emit, relayBatch } = setup()
+    set(['done', 'done', 'done', 'done', 'paused'])
+    for (const name of ['a', 'b', 'c', 'd']) emit('completed', { name })
+    emit('idle')
+    expect(notify).toHaveBeenCalledExactlyOnceWith(
+      '4 uploads finished',
+      '1 paused file waits in the queue.',
+    )
+    // The paused file is removed: no idle (the engine already was), nothing to tell.
+    set(['done', 'done', 'done', 'done'])
+    relayBatch()
+    // Next day, one more upload: its own batch.
+    set(['done', 'done', 'done', 'done', 'done'])
+    emit('completed', { name: 'e' })
+    emit('idle')
+    expect(notify).toHaveBeenCalledTimes(2)
+    expect(notify).toHaveBeenLastCalledWith('Upload finished', 'Everything in the queue is up.')
+  })
+
+  it('a batch held by Pause all whose paused files are then removed ends quietly, counts reset', () => {
+    const { notify, set, emit, activity, relayBatch } = setup()
+    set(['done', 'uploading', 'uploading'])
+    emit('completed', { name: 'a' })
+    activity.pauseAll()
+    set(['done', 'paused', 'paused'])
+    emit('idle')
+    set(['done'])
+    relayBatch() // the user removed both: the engine says nothing, the relay does
+    expect(notify).not.toHaveBeenCalled()
+    set(['done', 'done'])
+    emit('completed', { name: 'b' })
+    emit('idle')
+    expect(notify).toHaveBeenCalledExactlyOnceWith(
+      'Upload finished',
+      'Everything in the queue is up.',
+    )
+  })
+
+  it('sleep holds the batch; after wake it ends with the count of the whole batch', () => {
+    const { notify, set, emit, power } = setup()
+    set(['done', 'uploading'])
+    emit('completed', { name: 'a' })
+    power.sleeping = true
+    set(['done', 'paused'])
+    emit('idle')
+    expect(notify).not.toHaveBeenCalled()
+    power.sleeping = false
+    set(['done', 'done'])
+    emit('completed', { name: 'b' })
+    emit('idle')
+    expect(notify).toHaveBeenCalledExactlyOnceWith(
+      '2 uploads finished',
+      'Everything in the queue is up.',
+    )
+  })
+
+  it("told once, whether the relay or the engine's idle sees the end first", () => {
+    const { notify, set, emit, relayBatch } = setup()
+    set(['done', 'done'])
+    emit('completed', { name: 'a' })
+    emit('completed', { name: 'b' })
+    relayBatch()
+    emit('idle')
+    expect(notify).toHaveBeenCalledExactlyOnceWith(
+      '2 uploads finished',
+      'Everything in the queue is up.',
+    )
+  })
+
+  it('a batch the user ends (cancelling the last file) is not announced', () => {
+    const { notify, set, emit, relayBatch } = setup()
+    set(['done', 'uploading'])
+    emit('completed', { name: 'a' })
+    relayBatch()
+    set(['done', 'cancelled'])
+    emit('idle')
+    expect(notify).not.toHaveBeenCalled()
+  })
+
+  it('quitting (the engine pausing everything for the journal) is no batch ending', () => {
+    const { notify, set, emit, activity } = setup()
+    set(['done', 'uploading'])
+    emit('completed', { name: 'a' })
+    activity.dispose()
+    set(['done', 'paused'])
+    emit('idle')
+    expect(notify).not.toHaveBeenCalled()
   })
 })

@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { serialize } from 'node:v8'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createAppProtocolHandler } from '../../src/main/app-protocol'
 import { appUrlCheck, originOf } from '../../src/main/app-url'
-import { fileArgs, secondInstanceArgs } from '../../src/main/argv'
+import { decodeLaunch, encodeLaunch, fileArgs } from '../../src/main/argv'
 import { CSP } from '../../src/main/csp'
 import { isSafeExternalUrl, openExternalSafely } from '../../src/main/external'
 import { WINDOW_BACKGROUND } from '../../src/main/window'
@@ -141,24 +142,58 @@ describe('launch arguments', () => {
 
 describe('second-instance arguments', () => {
   const fallback = { argv: ['upreel', '--original-process-start-time=1', 'b.mp4'], cwd: '/x' }
+  const many = Array.from({ length: 20 }, (_, i) => `clip ${i}.mp4`)
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64')
+  const names = ['撮影 1.mp4', 'Café – final.mov', '🎬.mkv', 'a"b\\c.mp4', ...many]
 
-  it("uses the second launch's own argv and cwd (additionalData) when well formed", () => {
-    expect(
-      secondInstanceArgs({ argv: ['upreel', 'a.mp4', 'b.mov'], cwd: '/home/me' }, fallback),
-    ).toEqual({ argv: ['upreel', 'a.mp4', 'b.mov'], cwd: '/home/me' })
+  it('sends resolved files and the cwd as two strings, and reads them back exactly', () => {
+    const data = encodeLaunch(['/opt/Upreel/upreel', '--flag', ...names], '/home/me/Vidéos', false)
+    expect(Object.values(data).every((v) => typeof v === 'string')).toBe(true)
+    expect(decodeLaunch(data, fallback, false)).toEqual(names.map((n) => `/home/me/Vidéos/${n}`))
+    expect(decodeLaunch(encodeLaunch(['upreel'], '/w', false), fallback, false)).toEqual([])
   })
 
-  it('falls back to what Electron passed when additionalData is missing or malformed', () => {
+  it('V8 serializes it without a NUL byte (the POSIX singleton splits its message on NUL)', () => {
+    const data = encodeLaunch(['upreel', ...names], '/home/山田', false)
+    expect(serialize(data).includes(0)).toBe(false)
+    // What it replaces: an argv array (and raw non-Latin-1 text) does carry NUL bytes, and so
+    // does ASCII-only JSON (\u escapes) made from a UTF-16 string: V8 keeps the string's width.
+    expect(serialize({ argv: ['upreel', ...names], cwd: '/home/山田' }).includes(0)).toBe(true)
+    const escaped = JSON.stringify(names).replace(
+      /[^\x20-\x7e]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
+    expect(serialize({ files: escaped, cwd: data.cwd }).includes(0)).toBe(true)
+  })
+
+  it('falls back to what Electron passed when additionalData is missing, old or malformed', () => {
+    const fromElectron = ['/x/b.mp4']
     for (const bad of [
       undefined,
       null,
       'x',
-      { argv: 'a.mp4', cwd: '/home' },
-      { argv: ['a', 3], cwd: '/home' },
-      { argv: ['a'], cwd: 'relative' },
-      { argv: ['a'] },
+      { argv: ['upreel', 'a.mp4'], cwd: '/home' }, // an older Upreel's shape
+      { files: b64(['/a.mp4']) },
+      { files: ['/a.mp4'], cwd: b64('/home') },
+      { files: '["/a.mp4"]', cwd: b64('/home') }, // JSON, not base64
+      { files: 'bm90IGpzb24=', cwd: b64('/home') }, // base64 of "not json"
+      { files: b64({ 0: '/a.mp4' }), cwd: b64('/home') },
+      { files: b64(['/a.mp4', 3]), cwd: b64('/home') },
+      { files: b64(['']), cwd: b64('/home') },
+      { files: b64(['/a.mp4']), cwd: b64('relative') },
+      { files: b64(['/a.mp4']), cwd: b64(['/home']) },
+      { files: b64([`/${'a'.repeat(40_000)}`]), cwd: b64('/home') },
+      { files: b64(Array(10_001).fill('/a.mp4')), cwd: b64('/home') },
     ]) {
-      expect(secondInstanceArgs(bad, fallback), JSON.stringify(bad)).toBe(fallback)
+      expect(decodeLaunch(bad, fallback, false), String(JSON.stringify(bad)).slice(0, 80)).toEqual(
+        fromElectron,
+      )
     }
+  })
+
+  it('a relative file (a sender that did not resolve it) is resolved against its cwd', () => {
+    expect(decodeLaunch({ files: b64(['a.mp4']), cwd: b64('/home/me') }, fallback, false)).toEqual([
+      '/home/me/a.mp4',
+    ])
   })
 })

@@ -3,8 +3,8 @@
  * request with the contract's schema when these run; they only translate intents to services.
  */
 import type { SettingsView, UploadsSnapshot } from '../../preload/contract'
-import { VIDEO_EXTENSIONS as PICKER_EXTENSIONS } from '../core/media/extensions'
 import { openExternalSafely } from '../external'
+import { pickForAdd } from '../services/add-dialog'
 import type { EngineService } from '../services/engine-service'
 import type { HistoryService } from '../services/history-service'
 import { checkPaths } from '../services/paths'
@@ -14,9 +14,6 @@ import type { SecretBox } from '../services/secrets'
 import type { SettingsService } from '../services/settings'
 import type { WatchFolders } from '../services/watch-folders'
 import type { Handlers } from './handle'
-
-/** Extensions offered first in "Add files" (everything else is one click away). */
-const VIDEO_EXTENSIONS = PICKER_EXTENSIONS.map((e) => e.slice(1))
 
 export interface HandlerContext {
   settings: SettingsService
@@ -30,6 +27,8 @@ export interface HandlerContext {
   app: { version: string; platform: string }
   activeCount(): number
   relay: { snapshot(): UploadsSnapshot }
+  /** Pause all / Resume all hold and release the batch (notifications). */
+  activity: { pauseAll(): void; resumeAll(): void }
   /** The page listens: deliver what waited for it (app-services). */
   pageReady(): void
 }
@@ -55,25 +54,13 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     addDropped: ({ paths }) => ctx.queue.addPaths(paths, 'drop'),
     addFilesDialog: async () => {
       ctx.engines.require()
-      const r = await ctx.dialog.showOpenDialog({
-        title: 'Add videos',
-        properties: ['openFile', 'multiSelections'],
-        filters: [
-          { name: 'Videos', extensions: VIDEO_EXTENSIONS },
-          { name: 'All files', extensions: ['*'] },
-        ],
-      })
-      if (r.canceled || r.filePaths.length === 0) return null
-      return ctx.queue.addPaths(r.filePaths, 'dialog')
+      const paths = await pickForAdd(ctx.dialog, 'files')
+      return paths ? ctx.queue.addPaths(paths, 'dialog') : null
     },
     addFolderDialog: async () => {
       ctx.engines.require()
-      const r = await ctx.dialog.showOpenDialog({
-        title: 'Add a folder of videos',
-        properties: ['openDirectory', 'multiSelections'],
-      })
-      if (r.canceled || r.filePaths.length === 0) return null
-      return ctx.queue.addPaths(r.filePaths, 'dialog')
+      const paths = await pickForAdd(ctx.dialog, 'folders')
+      return paths ? ctx.queue.addPaths(paths, 'dialog') : null
     },
     confirmDuplicates: ({ token, upload }) => ctx.queue.confirmDuplicates(token, upload),
     pause: ({ id }) => engine().pause(id),
@@ -82,8 +69,17 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     retry: ({ id }) => engine().retry(id),
     remove: ({ id }) => engine().remove(id),
     reorder: ({ ids }) => engine().reorder(ids),
-    pauseAll: () => engine().pauseAll(),
-    resumeAll: () => engine().resumeAll(),
+    pauseAll: () => {
+      const e = engine()
+      // Said before the pauses land: the engine's idle then is a held batch, not a finished one.
+      ctx.activity.pauseAll()
+      return e.pauseAll()
+    },
+    resumeAll: () => {
+      const e = engine()
+      ctx.activity.resumeAll()
+      e.resumeAll()
+    },
     resumeInterrupted: async (req) => {
       const resumed = await ctx.engines.resumeInterrupted(req?.ids)
       return { resumed, interrupted: ctx.engines.interrupted() }

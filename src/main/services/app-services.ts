@@ -5,6 +5,7 @@
  * the real engine run the same code in both.
  */
 import { join } from 'node:path'
+import type { View } from '../../preload/contract'
 import { APP_ORIGIN, thumbnailUrl } from '../app-url'
 import {
   emitter,
@@ -35,6 +36,7 @@ import {
 import { PowerService } from './power'
 import { ProgressRelay, type Timers } from './progress-relay'
 import { QueueService, type AddSource } from './queue-service'
+import { OutsideAdds } from './outside-adds'
 import { isActive, toRow } from './rows'
 import { SecretBox } from './secrets'
 import { SettingsService } from './settings'
@@ -85,9 +87,10 @@ export interface AppServices {
   activeCount(): number
   /**
    * Adds files from outside the page (Open with Upreel, a second launch, the menu, watch folders).
-   * What came of it goes to the page as `onAddResult` (duplicates asked about there), so it waits
-   * until the page listens and a destination exists: files opened at first launch, before the
-   * setup screen was filled in, are added once it is.
+   * What came of it goes to the page as `onAddResult` (duplicates asked about there), so adds
+   * arriving together are gathered into one (./outside-adds.ts) and wait until the page listens
+   * and a destination exists: files opened at first launch, before the setup screen was filled
+   * in, are added once it is. Resolves once taken in, not once added.
    */
   addPaths(paths: string[], source: AddSource): Promise<void>
   /** The page subscribed to events (it says so on every load). */
@@ -115,6 +118,7 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     progress: deps.progressBar,
     notifier: deps.notifier,
     notificationsEnabled: () => settings.get().notifications,
+    sleeping: () => power.sleeping,
   })
   const relay = new ProgressRelay({
     send: (batch) => emit('onUploadsChanged', batch),
@@ -166,39 +170,26 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     }
   }
 
-  // Adds from outside the page wait here for a page that listens and for a destination.
-  let pageListens = false
-  const waiting: { paths: string[]; source: AddSource }[] = []
-  const deliver = async (paths: string[], source: AddSource): Promise<void> => {
-    try {
-      emit('onAddResult', await queue.addPaths(paths, source))
-    } catch (e) {
-      emit('onNotice', { kind: 'error', message: (e as Error).message })
-    }
-  }
-  const flush = (): void => {
-    if (!pageListens || waiting.length === 0) return
-    if (!engines.engine()) {
-      const n = waiting.reduce((sum, w) => sum + w.paths.length, 0)
-      emit('onNotice', {
-        kind: 'info',
-        message: `Choose where uploads go first: ${n === 1 ? 'the file you opened is' : `${n} files you opened are`} added once you have.`,
-      })
-      return
-    }
-    for (const w of waiting.splice(0)) void deliver(w.paths, w.source)
-  }
+  // Adds from outside the page: gathered, then held for a page that listens and a destination.
+  const outside = new OutsideAdds({
+    add: (paths, source) => queue.addPaths(paths, source),
+    hasDestination: () => engines.engine() !== null,
+    openQuestions: () => queue.openQuestions(),
+    emit,
+    timers: deps.relayTimers,
+  })
   const addPaths = async (paths: string[], source: AddSource): Promise<void> => {
     if (paths.length === 0) return
     if (source === 'watch') return addFromWatch(paths)
-    if (pageListens && engines.engine()) return deliver(paths, source)
-    waiting.push({ paths, source })
-    flush()
+    outside.add(paths, source)
   }
   // A destination set up later (the setup screen) lets the waiting files in.
   engines.onEngine((engine) => {
-    if (engine) queueMicrotask(flush)
+    if (engine) queueMicrotask(() => outside.destinationReady())
   })
+  // A view the menu asked for while no page listened (macOS, the window closed): shown on load.
+  let pageListens = false
+  let pendingView: View | null = null
 
   const watch = new WatchFolders({
     add: (paths) => addFromWatch(paths),
@@ -225,18 +216,26 @@ export async function createAppServices(deps: AppServicesDeps): Promise<AppServi
     addPaths,
     pageReady: () => {
       pageListens = true
-      flush()
+      if (pendingView) emit('onNavigate', pendingView)
+      pendingView = null
+      outside.pageReady()
     },
     pageGone: () => {
       pageListens = false
+      outside.pageGone()
     },
-    navigate: (view: 'queue' | 'history' | 'settings') => emit('onNavigate', view),
+    navigate: (view: View) => {
+      if (pageListens) emit('onNavigate', view)
+      else pendingView = view
+    },
     close: async () => {
+      outside.dispose()
       router.dispose()
       watch.dispose()
       power.dispose()
-      await engines.close()
+      // First: the engine pausing everything for the journal is no batch ending to announce.
       activity.dispose()
+      await engines.close()
     },
   } satisfies AppServices
   router.handleAll(

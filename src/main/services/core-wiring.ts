@@ -13,18 +13,37 @@ import { postProcessingHook } from '../core/backend/processing-hook'
 import type { ObjectStore } from '../core/ports'
 import { UploadError } from '../core/errors'
 import { UploadEngine } from '../core/engine/upload-engine'
-import { createMediaPort, probe } from '../core/media'
+import { createMediaPort, type LocalMediaPort } from '../core/media'
 import type { MediaPort } from '../core/ports'
 import { scanInputs } from '../core/scan'
 import type { UploadSnapshot } from '../core/engine/types'
 import type { CoreFunctions, EngineInput } from './core'
 import { MiB, mbpsToBytesPerSecond, type EngineApi } from './core-types'
+import { withSessionHeaders } from './ports'
+
+/** Cache folders whose media port is kept (the app has one; a test run, one per data dir). */
+const MEDIA_PORTS_KEPT = 8
+const mediaPorts = new Map<string, { port: LocalMediaPort; maxLongSide: number | undefined }>()
+
+/**
+ * The media port on a cache folder, shared by the folder scan and the engine: a video the scan
+ * probed (files given directly always are) is a cache hit when its upload prepares, instead of a
+ * second ffprobe, and both share the port's probe slot and fingerprint memo. The port takes the
+ * poster size at creation: the engine asks with its size (a new port when the setting changed);
+ * the scan takes whatever port the folder has (the engine's: it exists before any add).
+ */
+export function sharedMediaPort(cacheDir: string, maxLongSide?: number): LocalMediaPort {
+  const kept = mediaPorts.get(cacheDir)
+  if (kept && (maxLongSide === undefined || kept.maxLongSide === maxLongSide)) return kept.port
+  const port = createMediaPort({ cacheDir, maxLongSide })
+  mediaPorts.delete(cacheDir)
+  mediaPorts.set(cacheDir, { port, maxLongSide })
+  if (mediaPorts.size > MEDIA_PORTS_KEPT) mediaPorts.delete(mediaPorts.keys().next().value!)
+  return port
+}
 
 function mediaFor(input: EngineInput): MediaPort {
-  const media = createMediaPort({
-    cacheDir: input.cacheDir,
-    maxLongSide: input.settings.thumbnails.maxLongSide,
-  })
+  const media = sharedMediaPort(input.cacheDir, input.settings.thumbnails.maxLongSide)
   if (input.settings.thumbnails.enabled) return media
   // Probing still runs (it decides what is a video and fills the object's metadata).
   return {
@@ -36,14 +55,14 @@ function mediaFor(input: EngineInput): MediaPort {
   }
 }
 
-/** Fixed sign-in headers plus the session's (cookies) for `url`, read when the request goes. */
+/** Fixed sign-in headers plus the session's (cookies merged) for `url`, read when the request goes. */
 async function headersFor(
   input: EngineInput,
   url: string,
   fixed: Record<string, string> | undefined,
 ): Promise<Record<string, string>> {
   const session = input.sessionHeaders ? await input.sessionHeaders(url) : {}
-  return { ...fixed, ...session }
+  return withSessionHeaders(fixed, session)
 }
 
 /**
@@ -114,8 +133,11 @@ async function createEngine(input: EngineInput): Promise<EngineApi> {
 
 export const realCore: CoreFunctions = {
   createEngine,
-  // Judged by probing (an uncached probe: the engine's own, cached one follows for what is kept).
-  scanInputs: (paths, opts) => scanInputs(paths, { ...opts, probe }),
+  // Judged by probing, through the engine's cached port: what is kept is not probed twice.
+  scanInputs: (paths, { allFileTypes, cacheDir }) => {
+    const media = sharedMediaPort(cacheDir)
+    return scanInputs(paths, { allFileTypes, probe: (path, signal) => media.probe(path, signal) })
+  },
   testConnection,
   presignGetUrl,
   destinationFromEnv,

@@ -29,7 +29,11 @@ export interface ScanResult {
 
 export interface CoreFunctions {
   createEngine(input: EngineInput): Promise<EngineApi>
-  scanInputs(paths: string[], opts: { allFileTypes: boolean }): Promise<ScanResult>
+  /** `cacheDir`: the engine's media cache (its probes are reused when the files upload). */
+  scanInputs(
+    paths: string[],
+    opts: { allFileTypes: boolean; cacheDir: string },
+  ): Promise<ScanResult>
   testConnection(destination: Destination): Promise<TestConnectionResult>
   presignGetUrl(destination: Destination, key: string, hours: number): Promise<string>
   destinationFromEnv(env: NodeJS.ProcessEnv): Destination | undefined

@@ -3,6 +3,7 @@
  * the settings store so "Test connection" can try a draft from the form without saving it.
  */
 import type { DestinationSummary, EditableSettings } from '../../preload/contract'
+import { originOf } from '../../preload/origin'
 
 /** The engine's Destination (src/main/core/destination), restated structurally. */
 export type Destination =
@@ -40,16 +41,8 @@ export interface DestinationSecrets {
   hookHeaders?: Record<string, string>
 }
 
-/** `https://host:port` of a URL, or null for '' and anything that is not http(s). */
-export function originOf(url: string | undefined): string | null {
-  if (!url) return null
-  try {
-    const u = new URL(url)
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null
-  } catch {
-    return null
-  }
-}
+/** Shared with the settings page, which must agree with main on origins. */
+export { originOf }
 
 /** `Authorization: Bearer <token>` plus the extra headers (an extra Authorization wins). */
 export function signInHeaders(

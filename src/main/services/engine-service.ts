@@ -14,7 +14,7 @@ import {
   type TestConnectionResult,
 } from './core-types'
 import type { Destination } from './destination-config'
-import type { Logger } from './ports'
+import { withSessionHeaders, type Logger } from './ports'
 import type { ProgressRelay } from './progress-relay'
 import { isActive } from './rows'
 import type { SettingsService } from './settings'
@@ -159,7 +159,7 @@ export class EngineService {
   async testConnection(destination: Destination): Promise<TestConnectionResult> {
     if (destination.mode === 'backend' && this.opts.sessionHeaders) {
       const session = await this.opts.sessionHeaders(destination.url)
-      destination = { ...destination, headers: { ...destination.headers, ...session } }
+      destination = { ...destination, headers: withSessionHeaders(destination.headers, session) }
     }
     return this.opts.core.testConnection(destination)
   }

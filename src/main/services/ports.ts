@@ -95,6 +95,27 @@ export function cookieHeaders(
   }
 }
 
+/**
+ * The sign-in headers of a request with the session's added. A `Cookie` typed as an extra header
+ * and the session's cookies for the URL both go, in one `Cookie` header (typed first: a server
+ * that sees a name twice usually takes the first); nothing else the session adds replaces a typed
+ * header. Names are compared case-insensitively, as HTTP does.
+ */
+export function withSessionHeaders(
+  fixed: Record<string, string> | undefined,
+  session: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = { ...fixed }
+  for (const [name, value] of Object.entries(session)) {
+    const same = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase())
+    if (same === undefined) out[name] = value
+    else if (name.toLowerCase() === 'cookie' && value) {
+      out[same] = out[same] ? `${out[same]}; ${value}` : value
+    }
+  }
+  return out
+}
+
 export interface Logger {
   info(message: string): void
   warn(message: string): void

@@ -46,6 +46,11 @@ export class PowerService {
     this.poll = every(() => this.checkNetwork(), ONLINE_POLL_MS)
   }
 
+  /** Files are paused for sleep (from suspend until wake): their batch is held, not over. */
+  get sleeping(): boolean {
+    return this.pausedBySleep.size > 0
+  }
+
   async suspend(): Promise<void> {
     const engine = this.opts.engine()
     if (!engine) return

@@ -31,7 +31,11 @@ export interface QueueServiceOptions {
 }
 
 export class QueueService {
-  private readonly held = new Map<string, { files: AddFileInput[]; at: number }>()
+  /** Duplicates held back until the user answers, with the question the page was asked. */
+  private readonly held = new Map<
+    string,
+    { files: AddFileInput[]; question: DuplicateFile[]; at: number }
+  >()
 
   constructor(private readonly opts: QueueServiceOptions) {}
 
@@ -57,7 +61,7 @@ export class QueueService {
     const { allFileTypes } = this.opts.settings.get()
     const scan = await this.opts.core.scanInputs(
       checked.valid.map((v) => v.path),
-      { allFileTypes },
+      { allFileTypes, cacheDir: this.opts.engines.cacheDir },
     )
     // By real path: a dropped folder may hold a symlink to the data folder (or to a file in it).
     const roots = await realRoots(this.opts.forbiddenRoots)
@@ -90,8 +94,9 @@ export class QueueService {
       } else {
         const token = randomUUID()
         this.prune()
-        this.held.set(token, { files: duplicates.map((d) => d.file), at: this.now() })
-        result.duplicates = { token, files: duplicates.map((d) => toDuplicate(d)) }
+        const question = duplicates.map((d) => toDuplicate(d))
+        this.held.set(token, { files: duplicates.map((d) => d.file), question, at: this.now() })
+        result.duplicates = { token, files: question }
       }
     }
     if (fresh.length > 0) {
@@ -101,10 +106,24 @@ export class QueueService {
     return result
   }
 
+  /** Questions not answered yet: a new page (a reload, a window opened again) asks them again. */
+  openQuestions(): NonNullable<AddResult['duplicates']>[] {
+    this.prune()
+    return [...this.held].map(([token, h]) => ({ token, files: h.question }))
+  }
+
   async confirmDuplicates(token: string, upload: boolean): Promise<AddResult> {
+    this.prune()
     const held = this.held.get(token)
     this.held.delete(token)
     const result: AddResult = { added: 0, skipped: [], skippedCount: 0, refused: [] }
+    if (!held && upload) {
+      // Answered after the files were let go: say so rather than upload nothing in silence.
+      result.refused.push({
+        name: 'Upload again',
+        reason: 'the question waited more than 30 minutes; add the files again to upload them.',
+      })
+    }
     if (!held || !upload) return result
     // The files were checked when first added; check again: they may have moved since.
     const checked = await checkPaths(

@@ -25,7 +25,7 @@ import {
   type S3EnvSettings,
 } from './destination-config'
 import type { KeyValueStore } from './ports'
-import type { SecretBox } from './secrets'
+import type { SealedSecret, SecretBox } from './secrets'
 
 const SETTINGS_KEY = 'settings'
 const WATCH_KEY = 'watchFolders'
@@ -76,20 +76,30 @@ export class SettingsService {
 
   /**
    * Saves the settings and, with them, the secrets typed in the same form: backend credentials
-   * are bound to the origins these settings name. Nothing is written when a secret cannot be
-   * stored (no secure storage on this computer).
+   * are bound to the origins these settings name. The secrets are encrypted before anything is
+   * written, so one that cannot be stored (no secure storage, the keychain refusing) leaves the
+   * settings and the secrets as they were; then all the typed secrets go in one write.
    */
   save(next: EditableSettings, typed?: SecretsInput): EditableSettings {
     const prev = this.get()
     const parsed = EditableSettings.parse(next)
-    if (typed && Object.values(typed).some((v) => v !== undefined)) this.secrets.assertCanStore()
-    this.store.set(SETTINGS_KEY, parsed)
     const origins = credentialOrigins(parsed)
-    if (typed?.secretAccessKey) this.secrets.set('secretAccessKey', typed.secretAccessKey)
-    if (typed?.backendToken) this.secrets.set('backendToken', typed.backendToken, origins)
-    if (typed?.backendHeaders) {
-      this.secrets.set('backendHeaders', JSON.stringify(typed.backendHeaders), origins)
+    const sealed: SealedSecret[] = []
+    if (typed?.secretAccessKey) {
+      sealed.push(this.secrets.seal('secretAccessKey', typed.secretAccessKey))
     }
+    if (typed?.backendToken) {
+      sealed.push(this.secrets.seal('backendToken', typed.backendToken, origins))
+    }
+    if (typed?.backendHeaders) {
+      sealed.push(
+        this.secrets.seal('backendHeaders', JSON.stringify(typed.backendHeaders), origins),
+      )
+    }
+    // A crash between the two writes is safe: each secret carries the origins it was typed for,
+    // so a new address never gets an old token (and an old address never gets a new one).
+    this.store.set(SETTINGS_KEY, parsed)
+    this.secrets.commit(sealed)
     for (const l of this.listeners) l(parsed, prev)
     return parsed
   }

@@ -2,6 +2,7 @@
  * Pure helpers for the backend sign-in fields (unit-tested): the extra-headers text box, and
  * whether a saved credential applies to the address in the form. Main validates again.
  */
+import { originOf } from '../../preload/origin'
 
 export interface HeaderLine {
   name: string
@@ -24,15 +25,8 @@ export function parseHeaderLines(text: string): { headers: HeaderLine[]; error?:
   return { headers }
 }
 
-/** `https://host:port` of an http(s) address, or null. */
-export function originOf(url: string): string | null {
-  try {
-    const u = new URL(url)
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null
-  } catch {
-    return null
-  }
-}
+// Main binds credentials to origins with the same function.
+export { originOf }
 
 /**
  * What a saved backend credential means for the address in the form: 'here' (it is sent there),

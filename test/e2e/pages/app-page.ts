@@ -37,6 +37,11 @@ export class AppPage {
     return this.page.getByTestId('duplicate-dialog')
   }
 
+  /** "One more question follows." under the duplicate question when others wait behind it. */
+  get duplicatesWaiting(): Locator {
+    return this.page.getByTestId('duplicate-more')
+  }
+
   get destination(): Locator {
     return this.page.getByTestId('destination')
   }

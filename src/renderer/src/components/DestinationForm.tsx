@@ -185,8 +185,9 @@ export function DestinationForm(p: Props): React.JSX.Element {
             Extra headers{' '}
             {secretNote('backendHeaders', savedHeaderNames ? ` (${savedHeaderNames})` : '')}{' '}
             <span className="hint">
-              (optional; one <code>Name: value</code> per line, e.g. <code>X-Api-Key: …</code>. Kept
-              secret like the token; typing here replaces the saved ones)
+              (optional; one <code>Name: value</code> per line, e.g. <code>X-Api-Key: …</code> or{' '}
+              <code>Cookie: session=…</code>. Kept secret like the token; typing here replaces the
+              saved ones)
             </span>
             <textarea
               data-testid="backend-headers"
@@ -194,7 +195,15 @@ export function DestinationForm(p: Props): React.JSX.Element {
               autoComplete="off"
               spellCheck={false}
               value={p.secrets.backendHeaders}
-              placeholder={p.view.secrets.backendHeaders ? '•••••••• (type to replace)' : ''}
+              placeholder={
+                savedFor(
+                  p.view.secrets.backendHeaders,
+                  p.view.secretOrigins.backendHeaders,
+                  d.backend.url,
+                ) === 'here'
+                  ? '•••••••• (type to replace)'
+                  : ''
+              }
               onChange={(e) => p.setSecrets({ ...p.secrets, backendHeaders: e.target.value })}
             />
           </label>

@@ -4,21 +4,26 @@ import { attempt } from '../boot'
 import { formatDate } from '../format'
 import { appStore, useApp } from '../store/hooks'
 
-/** "Already uploaded": held-back duplicates wait here for the user's decision. */
+/**
+ * "Already uploaded": held-back duplicates wait here for the user's decision, one question at a
+ * time (the next shows once this one is answered).
+ */
 export function DuplicateDialog(): React.JSX.Element | null {
-  const { duplicates } = useApp()
+  const { duplicates: questions } = useApp()
+  const duplicates = questions[0]
   const first = useRef<HTMLButtonElement>(null)
   useEffect(() => {
     if (duplicates) first.current?.focus()
   }, [duplicates])
   if (!duplicates) return null
   const decide = (upload: boolean) => {
-    appStore.update({ duplicates: null })
+    appStore.answerDuplicates(duplicates.token)
     void attempt(() => api.confirmDuplicates({ token: duplicates.token, upload })).then((r) =>
       appStore.reportAdd(r ?? null),
     )
   }
   const n = duplicates.files.length
+  const more = questions.length - 1
   return (
     <div className="modal-backdrop">
       <div
@@ -32,7 +37,10 @@ export function DuplicateDialog(): React.JSX.Element | null {
         }}
       >
         <h2 id="dup-title">{n === 1 ? 'Already uploaded' : `${n} files already uploaded`}</h2>
-        <p>The same file was uploaded to this destination before:</p>
+        <p>
+          {n === 1 ? 'The same file was' : 'The same files were'} uploaded to this destination
+          before:
+        </p>
         <ul className="dup-list">
           {duplicates.files.slice(0, 8).map((f, i) => (
             <li key={i}>
@@ -41,6 +49,11 @@ export function DuplicateDialog(): React.JSX.Element | null {
           ))}
           {n > 8 && <li>and {n - 8} more</li>}
         </ul>
+        {more > 0 && (
+          <p className="hint" data-testid="duplicate-more">
+            {more === 1 ? 'One more question follows.' : `${more} more questions follow.`}
+          </p>
+        )}
         <div className="modal-actions">
           <button type="button" ref={first} onClick={() => decide(false)}>
             Skip {n === 1 ? 'it' : 'them'}

@@ -11,6 +11,11 @@ import type {
   View,
 } from '../../../preload/contract'
 
+export interface DuplicateQuestion {
+  token: string
+  files: DuplicateFile[]
+}
+
 export interface ToastItem extends Notice {
   id: number
 }
@@ -23,7 +28,11 @@ export interface AppState {
   interrupted: InterruptedRow[]
   /** The user chose "Not now" on the resume banner. */
   interruptedDismissed: boolean
-  duplicates: { token: string; files: DuplicateFile[] } | null
+  /**
+   * Duplicate questions waiting for an answer, the first one shown. A queue: adds from outside
+   * the page can bring several at once, and each holds files that are never uploaded without one.
+   */
+  duplicates: DuplicateQuestion[]
   toasts: ToastItem[]
 }
 
@@ -37,7 +46,7 @@ export class AppStore {
     version: '',
     interrupted: [],
     interruptedDismissed: false,
-    duplicates: null,
+    duplicates: [],
     toasts: [],
   }
   private readonly listeners = new Set<() => void>()
@@ -83,6 +92,15 @@ export class AppStore {
         message: bits.join(' · '),
       })
     }
-    if (result.duplicates) this.update({ duplicates: result.duplicates })
+    const q = result.duplicates
+    // Main asks a new page again what an earlier one left open: one entry per question.
+    if (q && !this.state.duplicates.some((d) => d.token === q.token)) {
+      this.update({ duplicates: [...this.state.duplicates, q] })
+    }
+  }
+
+  /** The user answered a question: the next one (if any) is shown. */
+  answerDuplicates(token: string): void {
+    this.update({ duplicates: this.state.duplicates.filter((d) => d.token !== token) })
   }
 }
