@@ -959,7 +959,7 @@ export class FileUpload {
     if (!this.etagIsMd5(encryption) || !/^[0-9a-f]{32}$/.test(etag) || etag === md5Hex) return
     throw new UploadError({
       code: 'IntegrityMismatch',
-      message: `The storage stored different bytes than were sent for part ${n} (checksum mismatch); sending it again.`,
+      message: `The storage stored different bytes than were sent for part ${n} (checksum mismatch).`,
       retryable: true,
       operation: 'UploadPart',
       partNumber: n,
@@ -1337,14 +1337,13 @@ export function multipartEtag(partMd5Hex: string[]): string {
 }
 
 /**
- * A retryable error that used up its attempts: say so, the message alone reads as transient (and
- * its promise to try again, made while retrying, no longer holds).
+ * A retryable error that used up its attempts: say so, the message alone reads as transient.
+ * Retryable messages say only what happened (the row's "Retrying…" notice says the rest while
+ * it retries), so nothing in them promises another try once Upreel has given up.
  */
 export function gaveUp(e: unknown, attempts: number): unknown {
   if (!isUploadError(e) || !e.retryable) return e
-  const said = e.message
-    .replace(/(?:[;,.]\s*|\s+)Upreel will try again[^.]*\.?$/, '.')
-    .replace(/([^.!?])$/, '$1.')
+  const said = e.message.replace(/([^.!?])$/, '$1.')
   return new UploadError({
     code: e.code,
     message: `${said} Upreel gave up after ${attempts} attempts; press Retry to continue where it stopped.`,
