@@ -818,11 +818,16 @@ export class FileUpload {
           return record
         }
       }
-      const seconds = Math.round((this.ctx.clock.now() - listingSince) / 1000)
+      if (gone === 'unlisted') {
+        const seconds = Math.round((this.ctx.clock.now() - listingSince) / 1000)
+        this.ctx.log(
+          `upload ${this.id}: ListParts answered the generic 500 ${this.ctx.retry.maxAttempts} times over ${seconds} s; taken as gone`,
+        )
+      }
       this.notice =
         gone === 'missing'
           ? 'The storage no longer had the earlier upload (it expired or was cleaned up), so it is uploading again from the beginning.'
-          : `The upload server could not list the parts of the earlier upload: it answered “Something went wrong” ${this.ctx.retry.maxAttempts} times over ${seconds} s, which is also how it reports an upload that no longer exists. Upreel cancelled the earlier upload and is uploading this file again from the beginning.`
+          : 'The upload server could not find what was already sent of this file (most likely it expired), so Upreel is uploading the file again from the beginning.'
       await this.ctx.journal.remove(this.recordId)
       this.record = undefined
       this.parts = []
@@ -1210,7 +1215,7 @@ export class FileUpload {
         path: this.path,
         size: record.source.size,
         md5Base64: md5.toString('base64'),
-        options: ctx.objectOptions,
+        options: record.options,
         signal: run.controller.signal,
         onProgress: (sent) => {
           if (this.run !== run) return
@@ -1399,6 +1404,8 @@ export class FileUpload {
     await ctx.journal.remove(this.recordId)
     await this.uploadThumbnail(run.controller.signal)
     if (ctx.afterComplete) {
+      // Again with the poster's key: a hook replayed after a crash from here on includes it.
+      if (this.thumbnailKey) await this.owePendingHook(record)
       const r = await ctx.afterComplete(this.snapshot()).catch((e: unknown) => ({
         notice: `After-upload step failed: ${e instanceof Error ? e.message : String(e)}`,
       }))
@@ -1496,8 +1503,9 @@ export class FileUpload {
           size: stat.size,
           md5Base64: md5,
           // Public-read video, public-read poster; a bucket that demands SSE-KMS refuses any
-          // object sent without it.
-          options: this.ctx.objectOptions,
+          // object sent without it. The video's own options, as journaled: today's settings
+          // may differ from those it was started with.
+          options: this.record?.options ?? this.ctx.objectOptions,
           signal,
           onProgress: () => undefined,
         }),
