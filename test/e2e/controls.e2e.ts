@@ -39,8 +39,12 @@ describe('queue controls', () => {
     await shot(app.page, '03-paused-and-uploading')
     await queue.cancel('b-roll.mkv')
     await queue.waitForState('b-roll.mkv', 'cancelled')
-    const after = await openUploads(e2e.client, e2e.bucket)
-    expect(after.filter((u) => u.key.endsWith('/b-roll.mkv'))).toEqual([])
+    // The row turns cancelled at once; the storage is told right after, in the background.
+    await expect
+      .poll(async () =>
+        (await openUploads(e2e.client, e2e.bucket)).filter((u) => u.key.endsWith('/b-roll.mkv')),
+      )
+      .toEqual([])
 
     // A stayed where it was while paused, then finishes after Resume.
     expect(

@@ -138,6 +138,8 @@ describe('engine in backend mode (reference backend + CompanionStore)', () => {
     expect(await openUploads(client, bucket, mid.key)).toHaveLength(1)
     await engine.cancel(s!.id)
     expect(engine.get(s!.id)!.state).toBe('cancelled')
+    // The server is told right after, in the background: whenIdle waits for it.
+    await engine.whenIdle()
     expect(await openUploads(client, bucket, mid.key)).toEqual([])
     expect(await engine.records()).toEqual([])
     const aborts = backend.logs.filter((l) => l.route === 'abort' && l.status === 200)

@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { UploadSnapshot } from '../../src/main/core/engine/types'
 import { createMediaPort } from '../../src/main/core/media'
+import { FileJournal } from '../../src/main/core/journal/file-journal'
+import type { PendingHook } from '../../src/main/core/journal/types'
 import type { MediaPort, PutSmallInput } from '../../src/main/core/ports'
 import { directStore, tempDir, testEngine } from '../support/engine'
 import { ffmpeg, mediaFixtures, type MediaFixtures } from '../support/media-fixtures'
@@ -216,6 +218,70 @@ describe('engine with probe and thumbnails (direct mode, real ffmpeg)', () => {
     const poster = sent.find((p) => p.key === done.thumbnailKey)
     expect(video?.options).toEqual({ acl: 'public-read' })
     expect(poster?.options).toEqual(video?.options)
+    await engine.close()
+  })
+
+  it('a resumed video’s poster goes with the options the video was started with, not today’s', async () => {
+    const dir = join(tmp.dir, 'state-acl-resume')
+    const media = createMediaPort({ cacheDir: join(tmp.dir, 'media-cache') })
+    const first = testEngine({
+      store: directStore(bucket),
+      stateDir: dir,
+      preferredPartSize: 5 * MiB,
+      bandwidthLimit: 4 * MiB,
+      media,
+      objectOptions: { acl: 'public-read' },
+    })
+    const [s] = await first.add([{ path: big }])
+    await new Promise<void>((resolve) => {
+      const on = (x: UploadSnapshot) => {
+        if (x.id === s!.id && x.partsDone >= 1) {
+          first.off('changed', on)
+          resolve()
+        }
+      }
+      first.on('changed', on)
+    })
+    await first.close()
+    // Settings changed meanwhile: private from now on.
+    const store = directStore(bucket)
+    const sent: PutSmallInput[] = []
+    const putSmall = store.putSmall.bind(store)
+    store.putSmall = (input) => {
+      sent.push(input)
+      return putSmall(input)
+    }
+    const second = testEngine({ store, stateDir: dir, media, objectOptions: {} })
+    await second.resumeInterrupted()
+    await second.whenIdle()
+    const done = second.get(s!.id)!
+    expect(done.state, done.error?.message).toBe('done')
+    expect(done.thumbnailKey).toBeDefined()
+    expect(sent.find((p) => p.key === done.thumbnailKey)?.options).toEqual({ acl: 'public-read' })
+    await second.close()
+  })
+
+  it('the processing hook owed after a crash includes the poster once the poster is stored', async () => {
+    const dir = join(tmp.dir, 'state-hook')
+    const journal = new FileJournal(dir)
+    // What a crash while the hook is being sent would leave for the next start to replay.
+    let owed: PendingHook | undefined
+    const engine = testEngine({
+      store: directStore(bucket),
+      stateDir: dir,
+      media: createMediaPort({ cacheDir: join(tmp.dir, 'media-cache') }),
+      afterComplete: async (snap) => {
+        owed = await journal.pendingHook(snap.id)
+      },
+    })
+    const [s] = await engine.add([{ path: fx.clip }])
+    await engine.whenIdle()
+    const done = engine.get(s!.id)!
+    expect(done.state, done.error?.message).toBe('done')
+    expect(done.thumbnailKey).toBeDefined()
+    expect(owed?.snapshot).toMatchObject({ key: done.key, thumbnailKey: done.thumbnailKey })
+    // Sent: owed no more.
+    expect(await journal.pendingHooks()).toEqual([])
     await engine.close()
   })
 

@@ -126,6 +126,9 @@ describe('upload engine against the real S3 server (direct mode)', () => {
     expect(await openUploads(client, bucket, mid.key)).toHaveLength(1)
     await engine.cancel(s!.id)
     expect(engine.get(s!.id)!.state).toBe('cancelled')
+    // The server is told right after, in the background: whenIdle waits for it.
+    await engine.whenIdle()
+    expect(engine.get(s!.id)!.notice).toBeUndefined()
     expect(await openUploads(client, bucket, mid.key)).toEqual([])
     expect(await engine.records()).toEqual([])
     await engine.close()
@@ -159,6 +162,7 @@ describe('upload engine against the real S3 server (direct mode)', () => {
       await Promise.all(
         proxy.requests.filter((r) => r.method === 'POST' && !r.uploadId).map((r) => r.upstream),
       )
+      await engine.whenIdle()
       expect(engine.get(a!.id)!.state).toBe('cancelled')
       expect(await engine.records()).toEqual([])
       expect(await openUploads(client, bucket)).toEqual([])

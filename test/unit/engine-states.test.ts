@@ -198,6 +198,8 @@ describe('upload state machine', () => {
     expect(engine.get(s!.id)!.speed).toBe(0)
     await engine.cancel(s!.id)
     expect(engine.get(s!.id)!.state).toBe('cancelled')
+    // The server is told in the background; whenIdle waits for it.
+    await engine.whenIdle()
     expect(store.parts.size).toBe(0)
     await engine.remove(s!.id)
     expect(engine.list()).toEqual([])

@@ -207,6 +207,10 @@ describe('ETag checks under encryption, and 403 re-signing, in the engine', () =
     const snap = await upload(engine())
     expect(snap.state).toBe('failed')
     expect(snap.error?.code).toBe('IntegrityMismatch')
+    // Retried, then given up on: the message says so, and no longer that the part is sent again.
+    expect(snap.error?.message).toMatch(
+      /^The storage stored different bytes than were sent for part \d \(checksum mismatch\)\. Upreel gave up after \d+ attempts/,
+    )
   })
 
   it('plain parts but a wrong object ETag after Complete: IntegrityMismatch', async () => {

@@ -120,7 +120,7 @@ export function explainBackendError(
       false,
     )
   if (status === 408 || status === 425 || status === 429)
-    return make('BackendBusy', 'The upload server is busy; retrying shortly.', true)
+    return make('BackendBusy', `The upload server is busy (HTTP ${status}).`, true)
   if (status >= 500) {
     // Companion in development mode names the S3 error it hid: an upload that is gone is gone.
     if (UPLOAD_SCOPED.has(ctx.operation) && hiddenS3Code(body) === 'NoSuchUpload')
@@ -132,22 +132,18 @@ export function explainBackendError(
       if (ctx.operation === 'ListParts')
         return make(
           'ListPartsFailed',
-          'The upload server could not list the parts already uploaded. Upreel will try again and, if this keeps failing, start this file over.',
+          'The upload server could not list the parts already uploaded.',
           true,
         )
       return make(
         'BackendStorageError',
-        'The upload server reported a problem with the storage (HTTP 500); Upreel will try again.',
+        'The upload server reported a problem with the storage (HTTP 500).',
         true,
       )
     }
     // Any other 5xx (a gateway's 502/503/504 while the backend restarts, the reference
     // backend's 502 for a storage failure) says nothing about the upload: retried, never "gone".
-    return make(
-      'BackendError',
-      `The upload server had a problem (HTTP ${status}); Upreel will try again.`,
-      true,
-    )
+    return make('BackendError', `The upload server had a problem (HTTP ${status}).`, true)
   }
   return make('BackendRefused', `The upload server refused the request${quoted}`, false)
 }

@@ -282,7 +282,7 @@ export class CompanionStore implements ObjectStore {
       if (stillThere)
         throw new UploadError({
           code: 'AbortFailed',
-          message: 'The upload server could not cancel this upload yet; Upreel will try again.',
+          message: 'The upload server could not cancel this upload.',
           retryable: true,
           operation: 'AbortMultipartUpload',
           status: e.status,
@@ -340,7 +340,7 @@ export class CompanionStore implements ObjectStore {
       if (etagIsContentMd5(encryption) && etag !== expectedEtag)
         throw new UploadError({
           code: 'BadDigest',
-          message: 'The storage stored different bytes from the file; it will be sent again.',
+          message: 'The storage stored different bytes than were sent (checksum mismatch).',
           retryable: true,
           operation: 'PutObject',
         })
@@ -537,8 +537,8 @@ export class CompanionStore implements ObjectStore {
       throw new UploadError({
         code: timedOut ? 'BackendTimeout' : 'NetworkError',
         message: timedOut
-          ? `The upload server at ${this.host} did not answer in time; Upreel will try again.`
-          : `Could not reach the upload server at ${this.host}. Upreel will keep trying and continue when it is back.`,
+          ? `The upload server at ${this.host} did not answer in time.`
+          : `Could not reach the upload server at ${this.host}.`,
         retryable: true,
         operation,
         partNumber: o.partNumber,

@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { contentTypeFor, encodeMetadataValue } from '../content-type'
 import { isAbortError, isUploadError, UploadError } from '../errors'
 import type { FileJournal } from '../journal/file-journal'
-import type { JournalRecord, ObjectOptions } from '../journal/types'
+import type { HistoryRecord, JournalRecord, ObjectOptions } from '../journal/types'
 import { renderKey } from '../key-template'
 import { formatBytes, partRange, planParts, type PartPlan } from '../part-plan'
 import type {
@@ -48,6 +48,25 @@ export interface UploadContext {
   wake(at?: number): void
   emit(u: FileUpload, kind?: 'completed' | 'failed' | 'cancelled'): void
   log(msg: string): void
+  /** Work that outlives the call that started it (a cancel's server side): close waits for it. */
+  track(work: Promise<unknown>): void
+  /** Aborted when the engine closes: background work stops retrying (what it owes stays journaled). */
+  closing: AbortSignal
+  /** Whether another row of this engine drives (or keeps, failed) the journal record `recordId`. */
+  claimed(recordId: string, by: FileUpload): boolean
+}
+
+/** One start of a file: prepare, then its parts and Complete. */
+interface Run {
+  controller: AbortController
+  /** The file's and the record's locks, once taken (FileJournal.lockUpload). */
+  release?: () => Promise<void>
+  /**
+   * Still preparing. A run stopped then (pause, cancel, close) keeps its locks until its
+   * preparation has ended, a CreateMultipartUpload in flight included, and the next run of the
+   * file waits for that: two runs of one file never overlap (see prepare).
+   */
+  preparing: boolean
 }
 
 type PartStatus = 'pending' | 'sending' | 'done'
@@ -99,7 +118,12 @@ export class FileUpload {
   private record: JournalRecord | undefined
   private plan: PartPlan | undefined
   private parts: PartState[] = []
-  private run: { controller: AbortController; release?: () => Promise<void> } | undefined
+  private run: Run | undefined
+  /**
+   * The journal record this row drives: its own id, or the record another process left for the
+   * same file and destination when both were given it at once (taken over in latestRecord).
+   */
+  private recordId: string
   private error: UploadErrorInfo | undefined
   private notice: string | undefined
   /** Why a request is being retried right now; gone once a request succeeds again. */
@@ -117,10 +141,12 @@ export class FileUpload {
   private thumbnailKey: string | undefined
   private done: { key: string; bucket: string; etag?: string; location?: string } | undefined
   private completing = false
-  /** The preparation in progress (cancel waits for it; see freshRecord). */
-  private preparing: Promise<void> | undefined
-  /** The latest run's lock taking, settled once the locks are held or given back. */
-  private lockSettled: Promise<void> | undefined
+  /** The latest preparation, settled once it has ended and given back the locks it took. */
+  private preparation: Promise<void> = Promise.resolve()
+  /** A run of this row found the file locked by another process (see doneElsewhere). */
+  private contended = false
+  /** The server side of a cancel (settleCancel), while it runs. */
+  private cancelling: Promise<boolean> | undefined
   /** Set by resume when the object turned out to be complete already. */
   private completedEarlier:
     { key: string; bucket: string; etag?: string; location?: string } | undefined
@@ -142,6 +168,7 @@ export class FileUpload {
     },
   ) {
     this.id = init.id
+    this.recordId = init.record?.id ?? init.id
     this.path = init.path
     this.relativeDir = init.relativeDir ?? init.record?.relativeDir ?? ''
     this.extraMetadata = init.metadata ?? {}
@@ -165,6 +192,16 @@ export class FileUpload {
 
   get isActive(): boolean {
     return ['preparing', 'uploading', 'retrying', 'completing'].includes(this.state)
+  }
+
+  /** The id of the journal record this row drives (its own id unless it took one over). */
+  get journalId(): string {
+    return this.recordId
+  }
+
+  /** A cancel is still being carried out on the server (whenIdle waits for it). */
+  get settling(): boolean {
+    return !!this.cancelling
   }
 
   // ------------------------------------------------------------------ snapshot
@@ -281,18 +318,24 @@ export class FileUpload {
   /** Stops scheduling, aborts in-flight requests, keeps everything (journal, server parts). */
   async pause(): Promise<void> {
     if (!['queued', 'preparing', 'uploading', 'retrying'].includes(this.state)) return
-    const wasRunning = this.state !== 'queued'
+    // Only a run holding the record's locks writes to it.
+    const held = !!this.run?.release
     await this.stopRun()
     this.speed.reset()
     this.setState('paused')
-    if (wasRunning && this.record) {
-      await this.ctx.journal.setStatus(this.id, { status: 'paused' }).catch(() => undefined)
+    if (held && this.record) {
+      await this.ctx.journal.setStatus(this.recordId, { status: 'paused' }).catch(() => undefined)
     }
   }
 
   /**
-   * Aborts the multipart upload on the server, confirms the server no longer has it, forgets the
-   * record. Throws (and keeps the record) if the server could not be told.
+   * Cancelled at once, the server told after: the row turns 'cancelled' and its record is marked
+   * so (journaled, so a quit or crash cannot lose it) before this returns; aborting the multipart
+   * upload, confirming the server no longer has it and forgetting the record follow in the
+   * background (settleCancel), where a dead network cannot hold the creator up. If that cannot be
+   * done now, the marked record stays and the next engine of this destination to start, or the
+   * network coming back (retryNow), finishes it. Throws when the upload lives at another
+   * destination or another process drives it (nothing is changed then).
    */
   async cancel(): Promise<void> {
     if (this.state === 'done' || this.state === 'cancelled') return
@@ -305,40 +348,139 @@ export class FileUpload {
     const foreign = this.record && this.record.destination.id !== this.ctx.store.destinationId
     if (foreign && (this.record!.uploadId || this.record!.partCount > 1)) {
       // Its upload lives at the other destination, which this store cannot reach: forgetting
-      // the record would orphan it there (as abortInterrupted refuses too).
+      // the record would orphan it there.
       throw new UploadError({
         code: 'DestinationChanged',
         message: `This upload was started to ${this.record!.destination.label}, not the destination set now. Switch back to that destination to cancel or remove it; its record is kept so nothing is left behind there.`,
       })
     }
-    await this.stopRun()
-    // A CreateMultipartUpload in flight runs to its answer: wait, then abort what it created.
-    await this.preparing?.catch(() => undefined)
-    const record = this.record
-    if (record?.uploadId) {
-      const release = await this.ctx.journal.lock(this.id)
+    const run = this.run
+    let release: (() => Promise<void>) | undefined
+    if (run && !run.preparing) {
+      // Its locks go to the cancel, not back to the folder: no one can take the record between.
+      release = run.release
+      run.release = undefined
+    } else if (!run && this.record) {
+      // Not running: the record may be another process's right now (this row failed on its
+      // lock). Only its holder may cancel it.
       try {
-        const target = { key: record.key, uploadId: record.uploadId }
-        await this.withRetries('AbortMultipartUpload', undefined, () =>
-          this.ctx.store.abort(target),
-        )
-        await this.confirmGone(target)
-        await this.ctx.journal.remove(this.id)
+        release = await this.ctx.journal.lock(this.recordId)
       } catch (e) {
-        this.error = errorInfo(e, 'Could not cancel the upload on the storage')
+        this.error = errorInfo(e, 'Could not cancel the upload')
         this.setState('failed', 'failed')
         throw e
-      } finally {
-        await release()
       }
-    } else if (record) {
-      // Cancelled while CreateMultipartUpload was on its way: the server may have opened one.
-      if (record.partCount > 1) await this.abortStrays(record.key, undefined, record.createdAt)
-      await this.ctx.journal.remove(this.id)
     }
+    await this.stopRun()
+    // A run stopped while preparing keeps the locks until its preparation ends (a
+    // CreateMultipartUpload on its way runs to its answer, and is journaled): the server side
+    // waits for it, and marks the record then if it cannot now.
+    const held = release ?? (run?.preparing ? run.release : undefined)
+    const hadRecord = !!this.record
     this.record = undefined
     this.speed.reset()
+    // Before the mark: a preparation journaling its upload meanwhile marks it too (journalStopped).
     this.setState('cancelled', 'cancelled')
+    if (hadRecord && held) await this.markCancelled()
+    this.startSettling(run?.preparing ? this.preparation : undefined, release)
+  }
+
+  /**
+   * A cancel whose server side could not be done (offline, a refusal): tried again now (the
+   * network is back). Resolves with whether the server holds nothing of it any more.
+   */
+  retryCancel(): Promise<boolean> | undefined {
+    if (this.state !== 'cancelled' || this.cancelling || !this.cancelPending) return undefined
+    return this.startSettling(undefined, undefined)
+  }
+
+  /** The cancel's server side did not finish: the record stays marked for a later try. */
+  private cancelPending = false
+
+  /** Resolves once the cancel's server side has been tried: true when nothing is left. */
+  get cancelOutcome(): Promise<boolean> {
+    return this.cancelling ?? Promise.resolve(!this.cancelPending)
+  }
+
+  private startSettling(
+    after: Promise<void> | undefined,
+    release: (() => Promise<void>) | undefined,
+  ): Promise<boolean> {
+    const settling = this.settleCancel(after, release).then((ok) => {
+      this.cancelPending = !ok
+      this.cancelling = undefined
+      this.ctx.emit(this)
+      return ok
+    })
+    this.cancelling = settling
+    this.ctx.track(settling)
+    return settling
+  }
+
+  /** Marks the record cancelled (a local append), if it is on disk. Best effort. */
+  private async markCancelled(): Promise<void> {
+    const journal = this.ctx.journal
+    try {
+      const on = await journal.load(this.recordId)
+      if (on && on.record.status !== 'cancelled') {
+        await journal.setStatus(this.recordId, { status: 'cancelled' })
+      }
+    } catch (e) {
+      this.ctx.log(`upload ${this.id}: could not mark the record cancelled: ${String(e)}`)
+    }
+  }
+
+  /**
+   * The server side of a cancel, under the record's lock: abort the multipart upload (or, when
+   * its CreateMultipartUpload never answered, what it opened under the key), confirm it is gone,
+   * forget the record. Retried like any request but not waiting for the network, and stopped by
+   * close: what cannot be done now stays in the marked record (UploadEngine.settleCancelled).
+   */
+  private async settleCancel(
+    after: Promise<void> | undefined,
+    release: (() => Promise<void>) | undefined,
+  ): Promise<boolean> {
+    const journal = this.ctx.journal
+    try {
+      await after
+      release ??= await journal.lock(this.recordId)
+    } catch (e) {
+      // Another process took the record over meanwhile: it is that one's to drive or cancel.
+      this.ctx.log(`upload ${this.id}: cancel left to the process holding it: ${String(e)}`)
+      return false
+    }
+    try {
+      const record = (await journal.load(this.recordId))?.record
+      if (!record) return true
+      if (record.destination.id !== this.ctx.store.destinationId) return false
+      if (record.status !== 'cancelled') {
+        await journal.setStatus(this.recordId, { status: 'cancelled' })
+      }
+      const signal = this.ctx.closing
+      if (record.uploadId) {
+        const target = { key: record.key, uploadId: record.uploadId }
+        await this.withRetries(
+          'AbortMultipartUpload',
+          signal,
+          () => this.ctx.store.abort(target, signal),
+          { background: true },
+        )
+        await this.confirmGone(target)
+      } else if (record.partCount > 1) {
+        // Cancelled while CreateMultipartUpload was on its way: the server may have opened one.
+        await this.abortStrays(record.key, undefined, record.createdAt, signal, true)
+      }
+      await journal.remove(this.recordId)
+      this.notice = undefined
+      return true
+    } catch (e) {
+      const why = isAbortError(e) ? 'Upreel was closing' : errorInfo(e).message
+      this.ctx.log(`upload ${this.id}: cancel on the server not done: ${why}`)
+      this.notice = `Cancelled, but what was already sent could not be deleted from the storage yet (${clause(why)}). Upreel tries again when the network is back and each time it starts.`
+      return false
+    } finally {
+      await release().catch(() => undefined)
+    }
   }
 
   /** ListParts must now answer NoSuchUpload: nothing of this upload is left on the server. */
@@ -376,7 +518,8 @@ export class FileUpload {
       }
     }
     if (this.plan?.single) this.singleSent = 0
-    await run.release?.()
+    // A preparation gives its locks back itself when it ends (see Run.preparing).
+    if (!run.preparing) await giveBack(run)
   }
 
   private async fail(e: unknown) {
@@ -396,58 +539,72 @@ export class FileUpload {
     // not mark that process's upload as failed).
     if (this.record && run?.release) {
       await this.ctx.journal
-        .setStatus(this.id, {
+        .setStatus(this.recordId, {
           status: 'failed',
           error: { code: this.error.code, message: this.error.message },
         })
         .catch(() => undefined)
     }
-    await run?.release?.()
+    if (run) await giveBack(run)
     this.setState('failed', 'failed')
   }
 
   // ------------------------------------------------------------------ prepare
 
-  /** Locks, checks the source, resumes or creates the upload. Leaves state 'uploading' or failed. */
+  /**
+   * Locks, checks the source, resumes or creates the upload. Leaves state 'uploading' or failed.
+   *
+   * Runs of one file never overlap. A run paused, cancelled or closed while preparing cannot be
+   * cut short everywhere (a CreateMultipartUpload in flight runs to its answer: an upload opened
+   * on the server must be known), so it keeps the locks until its preparation ends, and this
+   * one waits for it. Otherwise a Resume right after a Pause would start beside the old run, take
+   * the upload it is creating for a stray, and upload the file twice.
+   */
   async prepare(): Promise<void> {
     if (this.state !== 'queued') return
-    this.preparing = this.doPrepare()
-    try {
-      await this.preparing
-    } finally {
-      this.preparing = undefined
-    }
-  }
-
-  private async doPrepare(): Promise<void> {
-    const run = { controller: new AbortController() } as NonNullable<typeof this.run>
+    const run: Run = { controller: new AbortController(), preparing: true }
     this.run = run
     this.notice = undefined
     this.setState('preparing')
+    const previous = this.preparation
+    const current = this.doPrepare(run, previous)
+    this.preparation = current.catch(() => undefined)
+    await current
+  }
+
+  private async doPrepare(run: Run, previous: Promise<void>): Promise<void> {
     try {
-      // A run paused while it was still taking the locks gives them back first (else this one
-      // would find them held by this very process).
-      await this.lockSettled
+      await previous
+      if (this.run !== run) return
       // The file's lock too, before any record exists: two processes given this file at once
       // (neither seeing the other's record yet) must not start two uploads of it.
-      const taking = this.ctx.journal.lockUpload(this.id, {
+      run.release = await this.ctx.journal.lockUpload(this.recordId, {
         path: this.path,
         destinationId: this.ctx.store.destinationId,
       })
-      this.lockSettled = taking.then(
-        async (release) => {
-          if (this.run !== run) await release()
-        },
-        () => undefined,
-      )
-      run.release = await taking
-      if (this.run !== run) return // given back by lockSettled
-      // Another process may have driven this record until we got its lock: take its latest.
-      if (this.record) this.record = (await this.ctx.journal.load(this.id))?.record ?? this.record
+      if (this.run !== run) return
+      const hadRecord = !!this.record
+      let record = await this.latestRecord(run)
       const stat = await this.statSource()
+      if (this.run !== run) return
       this.size = stat.size
-      const plan = this.planFor(stat.size, this.record?.partSize ?? this.ctx.preferredPartSize)
-      let record = this.record
+      if (!record && (hadRecord || this.contended)) {
+        // Its record is gone, or another process was sending this file: that one may have
+        // finished it meanwhile. Then the file is where it should be; don't send it again.
+        const earlier = await this.completedElsewhere(stat)
+        if (this.run !== run) return
+        if (earlier) {
+          this.doneElsewhere(earlier)
+          return
+        }
+        if (hadRecord) {
+          this.notice =
+            'The earlier upload of this file was cancelled or cleaned up by another Upreel process, so it is uploading from the beginning.'
+        }
+      }
+      this.record = record
+      if (!record) this.parts = []
+      const plan = this.planFor(stat.size, record?.partSize ?? this.ctx.preferredPartSize)
       if (record) record = await this.resumeRecord(record, stat, run.controller.signal)
       if (this.run !== run) return
       if (!record) record = await this.freshRecord(stat, plan, run.controller.signal)
@@ -456,7 +613,7 @@ export class FileUpload {
       this.plan =
         record.partSize === plan.partSize ? plan : this.planFor(stat.size, record.partSize)
       if (this.parts.length !== this.plan.partCount) this.restorePartsFromRecord(record)
-      await this.ctx.journal.setStatus(this.id, { status: 'active' })
+      await this.ctx.journal.setStatus(this.recordId, { status: 'active' })
       this.startThumbnail()
       this.setState('uploading')
       if (this.completedEarlier) {
@@ -466,10 +623,77 @@ export class FileUpload {
       this.maybeComplete()
     } catch (e) {
       if (this.run !== run || isAbortError(e)) return
+      if (isUploadError(e) && e.code === 'Locked') this.contended = true
       await this.fail(e)
     } finally {
+      run.preparing = false
+      // Stopped meanwhile (or done, failed): nothing of this run goes on, its locks go back.
+      if (this.run !== run) await giveBack(run).catch(() => undefined)
       this.ctx.wake()
     }
+  }
+
+  /**
+   * The journal's word on this file, read under its locks: another process may have driven the
+   * record until now, finished it (the record is gone), or, given the file at the same moment as
+   * this row, recorded it under its own id. That record is taken over (its process has stopped:
+   * this one holds the file's lock), so Retry continues its upload instead of sending a copy.
+   */
+  private async latestRecord(run: Run): Promise<JournalRecord | undefined> {
+    const journal = this.ctx.journal
+    const own = await journal.load(this.recordId)
+    if (own) return own.record
+    const destinationId = this.ctx.store.destinationId
+    const other = (await journal.list()).find(
+      (r) =>
+        r.source.path === this.path &&
+        r.destination.id === destinationId &&
+        r.status !== 'cancelled' &&
+        !this.ctx.claimed(r.id, this),
+    )
+    if (!other) return undefined
+    const releaseOther = await journal.lock(other.id)
+    const releaseOwn = run.release
+    run.release = async () => {
+      await releaseOther()
+      await releaseOwn?.()
+    }
+    this.recordId = other.id
+    this.resumed = true
+    this.ctx.log(`upload ${this.id}: continuing upload ${other.id} another process left`)
+    return (await journal.load(other.id))?.record
+  }
+
+  /**
+   * This file, as it is now, uploaded to this destination by another process (or row) since this
+   * row was added, or as the record this row was driving.
+   */
+  private async completedElsewhere(stat: { size: number }): Promise<HistoryRecord | undefined> {
+    const destinationId = this.ctx.store.destinationId
+    const candidates = (await this.ctx.journal.history().catch(() => [])).filter(
+      (h) =>
+        h.path === this.path &&
+        h.destinationId === destinationId &&
+        h.size === stat.size &&
+        (h.id === this.recordId || h.completedAt >= this.createdAt),
+    )
+    if (candidates.length === 0) return undefined
+    const fingerprint = await this.fingerprint(stat.size)
+    return candidates.reverse().find((h) => h.fingerprint === fingerprint)
+  }
+
+  /** Shown as done: the video is stored already (completedElsewhere). */
+  private doneElsewhere(h: HistoryRecord) {
+    this.record = undefined
+    this.plan = undefined
+    this.parts = []
+    this.done = { key: h.key, bucket: h.bucket, etag: h.etag, location: h.location }
+    this.thumbnailKey = h.thumbnailKey
+    this.notice = 'Another Upreel process uploaded this file meanwhile, so it was not sent again.'
+    this.run = undefined
+    this.completedAt = h.completedAt
+    this.speed.reset()
+    this.setState('done', 'completed')
   }
 
   private async statSource() {
@@ -521,18 +745,33 @@ export class FileUpload {
       })
     }
     const target = record.uploadId ? { key: record.key, uploadId: record.uploadId } : undefined
-    let changed: string | undefined
-    if (stat.size !== record.source.size) changed = 'its size changed'
-    else if (stat.mtimeMs !== record.source.mtimeMs) changed = 'it was modified'
-    else if ((await this.fingerprint(stat.size)) !== record.source.fingerprint) {
-      changed = 'its content changed'
+    let restart: string | undefined
+    if (record.status === 'cancelled') {
+      // Cancelled by another process (`upreel abort`) that could not reach the storage: Retry
+      // here finishes that cancel, then uploads the file afresh.
+      restart =
+        'The earlier upload of this file was cancelled in another Upreel process, so it is uploading again from the beginning.'
+    } else {
+      let changed: string | undefined
+      if (stat.size !== record.source.size) changed = 'its size changed'
+      else if (stat.mtimeMs !== record.source.mtimeMs) changed = 'it was modified'
+      else if ((await this.fingerprint(stat.size)) !== record.source.fingerprint) {
+        changed = 'its content changed'
+      }
+      if (changed) {
+        restart = `The file changed since the upload started (${changed}), so it is uploading again from the beginning.`
+      }
     }
-    if (changed) {
-      this.notice = `The file changed since the upload started (${changed}), so it is uploading again from the beginning.`
+    if (restart) {
+      this.notice = restart
       // Aborted by a pause or close while it waits for the network: the record stays, so the
       // next run tries the abort again.
       if (target) await this.abortQuietly(target, signal)
-      await this.ctx.journal.remove(this.id)
+      else if (record.partCount > 1) {
+        await this.abortStrays(record.key, undefined, record.createdAt, signal)
+      }
+      await this.ctx.journal.remove(this.recordId)
+      this.record = undefined
       this.parts = []
       return undefined
     }
@@ -579,12 +818,18 @@ export class FileUpload {
           return record
         }
       }
-      const seconds = Math.round((this.ctx.clock.now() - listingSince) / 1000)
+      if (gone === 'unlisted') {
+        const seconds = Math.round((this.ctx.clock.now() - listingSince) / 1000)
+        this.ctx.log(
+          `upload ${this.id}: ListParts answered the generic 500 ${this.ctx.retry.maxAttempts} times over ${seconds} s; taken as gone`,
+        )
+      }
       this.notice =
         gone === 'missing'
           ? 'The storage no longer had the earlier upload (it expired or was cleaned up), so it is uploading again from the beginning.'
-          : `The upload server could not list the parts of the earlier upload: it answered “Something went wrong” ${this.ctx.retry.maxAttempts} times over ${seconds} s, which is also how it reports an upload that no longer exists. Upreel cancelled the earlier upload and is uploading this file again from the beginning.`
-      await this.ctx.journal.remove(this.id)
+          : 'The upload server could not find what was already sent of this file (most likely it expired), so Upreel is uploading the file again from the beginning.'
+      await this.ctx.journal.remove(this.recordId)
+      this.record = undefined
       this.parts = []
       return undefined
     }
@@ -655,7 +900,7 @@ export class FileUpload {
             parts.map((p) => ({ partNumber: p.n, etag: p.etag })),
             signal,
           ),
-        (e) => isUploadError(e) && e.code === 'BackendStorageError',
+        { stopIf: (e) => isUploadError(e) && e.code === 'BackendStorageError' },
       )
     } catch (e) {
       if (isAbortError(e) || signal.aborted) throw e
@@ -703,7 +948,7 @@ export class FileUpload {
     const now = ctx.clock.now()
     let record: JournalRecord = {
       v: 1,
-      id: this.id,
+      id: this.recordId,
       source: { path: this.path, size: stat.size, mtimeMs: stat.mtimeMs, fingerprint },
       relativeDir: this.relativeDir,
       destination: {
@@ -726,9 +971,10 @@ export class FileUpload {
     }
     // Journal before CreateMultipartUpload: a crash in between leaves a record whose key lets
     // the next run find and abort what the server opened (see resumeRecord).
+    signal.throwIfAborted()
     await ctx.journal.write(record)
     // Known from here on, so a pause or cancel during CreateMultipartUpload finds and cleans it.
-    this.record = record
+    if (!signal.aborted) this.record = record
     if (!plan.single) {
       // An attempt that got no error answer (connection cut, answer lost) may still have opened
       // an upload on the server whose id we never learnt: remember it, and clean up below.
@@ -754,16 +1000,53 @@ export class FileUpload {
         }
       })
       record = { ...record, key: created.key, bucket: created.bucket, uploadId: created.uploadId }
+      if (signal.aborted) {
+        // Stopped (pause, cancel, close) while the create was on its way. This run still holds
+        // the locks and the next one waits for it (prepare), so journaling the upload overlaps
+        // nothing: a resume continues it, a cancel aborts it (settleCancel, after this). The
+        // row itself has moved on: its record is read again from the journal.
+        await this.journalStopped(record, unanswered ? now : undefined)
+        signal.throwIfAborted()
+      }
       await ctx.journal.write(record)
       this.record = record
       if (unanswered) await this.abortStrays(created.key, created.uploadId, now, signal)
-      // Paused meanwhile: the journal now holds the upload, resume continues it. Cancelled: cancel()
-      // waits for this preparation and then aborts what was created.
       signal.throwIfAborted()
     }
     this.parts = []
     this.restorePartsFromRecord(record)
     return record
+  }
+
+  /**
+   * The upload a stopped run's CreateMultipartUpload opened, made known: journaled, or aborted
+   * if even that fails. `straysSince`: an earlier attempt got no answer, so it may have opened
+   * another one under the key (abortStrays), cleaned up as far as can be without waiting.
+   */
+  private async journalStopped(record: JournalRecord, straysSince: number | undefined) {
+    const target = { key: record.key, uploadId: record.uploadId! }
+    const status = this.state === 'cancelled' ? 'cancelled' : record.status
+    try {
+      await this.ctx.journal.write({ ...record, status })
+    } catch (e) {
+      this.ctx.log(`upload ${this.id}: could not journal upload ${target.uploadId}: ${String(e)}`)
+      await this.withRetries(
+        'AbortMultipartUpload',
+        this.ctx.closing,
+        () => this.ctx.store.abort(target, this.ctx.closing),
+        { background: true },
+      ).catch((err: unknown) => this.ctx.log(`could not abort ${target.uploadId}: ${String(err)}`))
+      return
+    }
+    if (straysSince !== undefined) {
+      await this.abortStrays(
+        record.key,
+        target.uploadId,
+        straysSince,
+        this.ctx.closing,
+        true,
+      ).catch((e: unknown) => this.ctx.log(`strays under ${record.key} left: ${String(e)}`))
+    }
   }
 
   /**
@@ -897,7 +1180,7 @@ export class FileUpload {
       })
       this.checkEtag(etag, md5Hex, part.n, encryption)
       if (this.run !== run) return // paused meanwhile: the next reconcile adopts this part
-      await ctx.journal.appendPart(this.id, { n: part.n, etag, md5: md5Hex, size: length })
+      await ctx.journal.appendPart(this.recordId, { n: part.n, etag, md5: md5Hex, size: length })
       part.status = 'done'
       part.etag = etag
       part.md5 = md5Hex
@@ -932,7 +1215,7 @@ export class FileUpload {
         path: this.path,
         size: record.source.size,
         md5Base64: md5.toString('base64'),
-        options: ctx.objectOptions,
+        options: record.options,
         signal: run.controller.signal,
         onProgress: (sent) => {
           if (this.run !== run) return
@@ -959,7 +1242,7 @@ export class FileUpload {
     if (!this.etagIsMd5(encryption) || !/^[0-9a-f]{32}$/.test(etag) || etag === md5Hex) return
     throw new UploadError({
       code: 'IntegrityMismatch',
-      message: `The storage stored different bytes than were sent for part ${n} (checksum mismatch); sending it again.`,
+      message: `The storage stored different bytes than were sent for part ${n} (checksum mismatch).`,
       retryable: true,
       operation: 'UploadPart',
       partNumber: n,
@@ -1092,7 +1375,7 @@ export class FileUpload {
   }
 
   private async finish(
-    run: NonNullable<typeof this.run>,
+    run: Run,
     done: { key: string; bucket: string; etag?: string; location?: string },
   ) {
     const ctx = this.ctx
@@ -1101,7 +1384,8 @@ export class FileUpload {
     if (this.state !== 'completing') this.setState('completing')
     await ctx.journal
       .addHistory({
-        id: this.id,
+        // The upload's id (its record's): what another row that was driving it looks for.
+        id: this.recordId,
         path: this.path,
         size: record.source.size,
         fingerprint: record.source.fingerprint,
@@ -1116,32 +1400,40 @@ export class FileUpload {
       .catch((e: unknown) => ctx.log(`history write failed: ${String(e)}`))
     // The processing hook is owed from here on: journaled before the record goes, so a crash
     // before it has run leaves it to the next start (journal/pending-hooks.ts), not lost.
-    if (ctx.afterComplete) {
-      await ctx.journal
-        .savePendingHook({
-          v: 1,
-          id: this.id,
-          destinationId: record.destination.id,
-          connection: record.destination.connection,
-          snapshot: this.snapshot(),
-          savedAt: ctx.clock.now(),
-        })
-        .catch((e: unknown) => ctx.log(`pending hook write failed: ${String(e)}`))
-    }
-    await ctx.journal.remove(this.id)
+    await this.owePendingHook(record)
+    await ctx.journal.remove(this.recordId)
     await this.uploadThumbnail(run.controller.signal)
     if (ctx.afterComplete) {
+      // Again with the poster's key: a hook replayed after a crash from here on includes it.
+      if (this.thumbnailKey) await this.owePendingHook(record)
       const r = await ctx.afterComplete(this.snapshot()).catch((e: unknown) => ({
         notice: `After-upload step failed: ${e instanceof Error ? e.message : String(e)}`,
       }))
       if (r?.notice) this.notice = r.notice
-      await ctx.journal.removePendingHook(this.id).catch((e: unknown) => ctx.log(String(e)))
+      await ctx.journal.removePendingHook(this.recordId).catch((e: unknown) => ctx.log(String(e)))
     }
     this.run = undefined
-    await run.release?.()
+    await giveBack(run)
     this.completedAt = ctx.clock.now()
     this.speed.reset()
     this.setState('done', 'completed')
+  }
+
+  /** Journals the processing hook this upload owes, with what the snapshot says now. */
+  private async owePendingHook(record: JournalRecord) {
+    const ctx = this.ctx
+    if (!ctx.afterComplete) return
+    await ctx.journal
+      .savePendingHook({
+        v: 1,
+        // Under the record's id: replayPendingHooks takes that record's lock.
+        id: this.recordId,
+        destinationId: record.destination.id,
+        connection: record.destination.connection,
+        snapshot: this.snapshot(),
+        savedAt: ctx.clock.now(),
+      })
+      .catch((e: unknown) => ctx.log(`pending hook write failed: ${String(e)}`))
   }
 
   // ------------------------------------------------------------------ media
@@ -1211,8 +1503,9 @@ export class FileUpload {
           size: stat.size,
           md5Base64: md5,
           // Public-read video, public-read poster; a bucket that demands SSE-KMS refuses any
-          // object sent without it.
-          options: this.ctx.objectOptions,
+          // object sent without it. The video's own options, as journaled: today's settings
+          // may differ from those it was started with.
+          options: this.record?.options ?? this.ctx.objectOptions,
           signal,
           onProgress: () => undefined,
         }),
@@ -1229,33 +1522,39 @@ export class FileUpload {
   /**
    * Control requests (create, list, complete, abort) retried by the same policy as parts,
    * waiting while the network is down. `stopIf`: errors to hand back at once instead.
+   * `background`: work the row no longer shows (a cancel's server side): no retry notice, and a
+   * network that stays down ends it like any other failure, with the error as it was (the caller
+   * keeps what is needed to try again later).
    */
   private async withRetries<T>(
     op: string,
     signal: AbortSignal | undefined,
     fn: () => Promise<T>,
-    stopIf?: (e: unknown) => boolean,
+    opts: { stopIf?: (e: unknown) => boolean; background?: boolean } = {},
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await fn()
-        if (attempt > 1) {
+        if (attempt > 1 && !opts.background) {
           this.retryNotice = undefined
           this.ctx.emit(this)
         }
         return result
       } catch (e) {
-        if (isAbortError(e) || signal?.aborted || stopIf?.(e)) throw e
+        if (isAbortError(e) || signal?.aborted || opts.stopIf?.(e)) throw e
         const verdict = classify(e, attempt, this.ctx.retry)
+        if (opts.background && verdict !== 'retry') throw e
         if (verdict === 'fail') throw gaveUp(e, attempt)
         const delay =
           verdict === 'wait-network'
             ? this.ctx.retry.maxDelayMs
             : retryDelay(attempt, this.ctx.retry)
         this.ctx.log(`${op} for ${this.id}: ${errorInfo(e).code}; retry in ${delay} ms`)
-        // Said on the row while it waits (a server down at start keeps a file in 'preparing').
-        this.retryNotice = retryNotice(verdict, errorInfo(e), attempt, this.ctx.retry.maxAttempts)
-        this.ctx.emit(this)
+        if (!opts.background) {
+          // Said on the row while it waits (a server down at start keeps a file in 'preparing').
+          this.retryNotice = retryNotice(verdict, errorInfo(e), attempt, this.ctx.retry.maxAttempts)
+          this.ctx.emit(this)
+        }
         await this.ctx.clock.sleep(delay, signal)
       }
     }
@@ -1267,23 +1566,28 @@ export class FileUpload {
    * same rule as a crash before the answer, see resumeRecord). Older ones under the same key are
    * someone else's (STRAY_CLOCK_SKEW_MS). Best effort: stores that cannot list (backend mode)
    * keep them, and a refusal is logged; but an abort (pause, close) propagates, so the record
-   * that points at them is kept for the next run.
+   * that points at them is kept for the next run. `strict` (a cancel's server side): any failure
+   * propagates, and the network is not waited for (withRetries' `background`).
    */
   private async abortStrays(
     key: string,
     keep: string | undefined,
     since: number,
     signal?: AbortSignal,
+    strict = false,
   ) {
     const store = this.ctx.store
     if (!store.listMultipartUploads) return
     let open: ListedUpload[]
     try {
-      open = await this.withRetries('ListMultipartUploads', signal, () =>
-        store.listMultipartUploads!(key, signal),
+      open = await this.withRetries(
+        'ListMultipartUploads',
+        signal,
+        () => store.listMultipartUploads!(key, signal),
+        { background: strict },
       )
     } catch (e) {
-      if (isAbortError(e) || signal?.aborted) throw e
+      if (strict || isAbortError(e) || signal?.aborted) throw e
       this.ctx.log(`could not list uploads under ${key}: ${String(e)}`)
       return
     }
@@ -1296,7 +1600,12 @@ export class FileUpload {
       this.ctx.log(
         `aborting stray upload ${u.uploadId} left by a lost CreateMultipartUpload answer`,
       )
-      await this.abortQuietly({ key: u.key, uploadId: u.uploadId }, signal)
+      const target = { key: u.key, uploadId: u.uploadId }
+      if (strict) {
+        await this.withRetries('AbortMultipartUpload', signal, () => store.abort(target, signal), {
+          background: true,
+        })
+      } else await this.abortQuietly(target, signal)
     }
   }
 
@@ -1315,6 +1624,18 @@ export class FileUpload {
       this.ctx.log(`could not abort old upload ${target.uploadId}: ${String(e)}`)
     }
   }
+}
+
+/** Gives back a run's locks, once. */
+async function giveBack(run: Run): Promise<void> {
+  const release = run.release
+  run.release = undefined
+  await release?.()
+}
+
+/** A message as a clause inside a sentence: "The storage …." → "the storage …". */
+function clause(message: string): string {
+  return message.replace(/\.$/, '').replace(/^The /, 'the ')
 }
 
 /** What a row says while a request waits to be tried again. */
@@ -1337,14 +1658,13 @@ export function multipartEtag(partMd5Hex: string[]): string {
 }
 
 /**
- * A retryable error that used up its attempts: say so, the message alone reads as transient (and
- * its promise to try again, made while retrying, no longer holds).
+ * A retryable error that used up its attempts: say so, the message alone reads as transient.
+ * Retryable messages say only what happened (the row's "Retrying…" notice says the rest while
+ * it retries), so nothing in them promises another try once Upreel has given up.
  */
 export function gaveUp(e: unknown, attempts: number): unknown {
   if (!isUploadError(e) || !e.retryable) return e
-  const said = e.message
-    .replace(/(?:[;,.]\s*|\s+)Upreel will try again[^.]*\.?$/, '.')
-    .replace(/([^.!?])$/, '$1.')
+  const said = e.message.replace(/([^.!?])$/, '$1.')
   return new UploadError({
     code: e.code,
     message: `${said} Upreel gave up after ${attempts} attempts; press Retry to continue where it stopped.`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
-import { isUploadError } from '../errors'
+import { isUploadError, UploadError } from '../errors'
 import { FileJournal } from '../journal/file-journal'
 import { replayPendingHooks } from '../journal/pending-hooks'
 import type { JournalRecord, ObjectOptions } from '../journal/types'
@@ -68,6 +68,13 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   private pumping = false
   private pumpAgain = false
   private hooksReplayed = false
+  /** Aborted by close: background work (a cancel's server side) stops retrying. */
+  private readonly closer = new AbortController()
+  /** Cancels still being carried out on the server (whenIdle waits for them). */
+  private settling = 0
+  /** The pass over cancelled records in progress, and whether another was asked for meanwhile. */
+  private sweep: Promise<void> | undefined
+  private sweepAgain = false
 
   constructor(readonly options: EngineOptions) {
     super()
@@ -98,6 +105,10 @@ export class UploadEngine extends EventEmitter implements EngineApi {
       wake: (at) => this.wake(at),
       emit: (u, kind) => this.emitFor(u, kind),
       log: options.log ?? (() => undefined),
+      track: (work) => this.trackSettling(work),
+      closing: this.closer.signal,
+      claimed: (recordId, by) =>
+        this.queue.some((u) => u !== by && u.journalId === recordId && u.status !== 'cancelled'),
     }
   }
 
@@ -106,13 +117,14 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   async add(files: AddFileInput[]): Promise<UploadSnapshot[]> {
     this.assertOpen()
     this.replayPendingHooks()
+    this.settleCancelled()
     const out: UploadSnapshot[] = []
     // Maps, not scans: a dropped folder can hold 10,000 files.
     const active = new Map<string, FileUpload>()
     for (const u of this.queue) {
       if (!['done', 'cancelled', 'failed'].includes(u.status)) active.set(u.path, u)
     }
-    const queued = new Set(this.queue.map((u) => u.id))
+    const queued = new Set(this.queue.map((u) => u.journalId))
     const earlierByPath = new Map<string, JournalRecord>()
     // An unusable state folder (read-only, full, not a folder) fails each file with that reason
     // when it prepares, instead of refusing the whole drop here.
@@ -121,7 +133,11 @@ export class UploadEngine extends EventEmitter implements EngineApi {
       throw e
     })
     for (const r of records) {
-      if (r.destination.id === this.ctx.store.destinationId && !queued.has(r.id)) {
+      if (
+        r.destination.id === this.ctx.store.destinationId &&
+        !queued.has(r.id) &&
+        r.status !== 'cancelled'
+      ) {
         earlierByPath.set(r.source.path, r)
       }
     }
@@ -211,9 +227,10 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     for (const u of this.queue) if (u.status === 'paused') u.requeue()
   }
 
-  /** The network is back: parts waiting out a retry delay go now. */
+  /** The network is back: parts waiting out a retry delay go now, and unfinished cancels. */
   retryNow(): void {
     for (const u of this.queue) u.retryNow()
+    this.settleCancelled()
     this.wake()
   }
 
@@ -229,10 +246,11 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   // ------------------------------------------------------------------ journal API
 
   async interrupted(): Promise<InterruptedUpload[]> {
+    this.settleCancelled()
     const records = await this.journal.list()
     const out: InterruptedUpload[] = []
     for (const r of records) {
-      if (this.queue.some((u) => u.id === r.id)) continue
+      if (r.status === 'cancelled' || this.inQueue(r.id)) continue
       out.push({
         id: r.id,
         path: r.source.path,
@@ -252,11 +270,12 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   async resumeInterrupted(ids?: string[]): Promise<UploadSnapshot[]> {
     this.assertOpen()
     this.replayPendingHooks()
+    this.settleCancelled()
     const records = await this.journal.list()
     const out: UploadSnapshot[] = []
     for (const r of records) {
       if (ids && !ids.includes(r.id)) continue
-      if (this.queue.some((u) => u.id === r.id)) continue
+      if (r.status === 'cancelled' || this.inQueue(r.id)) continue
       if (await this.journal.lockedBy(r.id)) continue
       const u = new FileUpload(this.ctx, { id: r.id, path: r.source.path, record: r })
       this.queue.push(u)
@@ -267,15 +286,25 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     return out
   }
 
-  /** Aborts an interrupted upload on the server and forgets its record (CLI `abort`). */
+  /**
+   * Aborts an interrupted upload on the server and forgets its record (CLI `abort`, the app's
+   * Discard). Unlike a row's Cancel this waits for the server; if it cannot be reached (retried,
+   * but not waiting for the network) the record stays marked cancelled and this throws: the next
+   * engine of this destination to start finishes it (settleCancelled).
+   */
   async abortInterrupted(id: string): Promise<void> {
     const r = (await this.journal.list()).find((x) => x.id === id)
     if (!r) return
     const u = new FileUpload(this.ctx, { id: r.id, path: r.source.path, record: r })
-    if (r.uploadId && r.destination.id !== this.ctx.store.destinationId) {
-      throw new Error(`it was started to ${r.destination.label}; pass that destination to abort it`)
-    }
+    // Refuses a record of another destination, or one another process drives.
     await u.cancel()
+    if (!(await u.cancelOutcome)) {
+      throw new UploadError({
+        code: 'CancelPending',
+        message:
+          u.snapshot().notice ?? 'Another Upreel process took this upload over; cancel it there.',
+      })
+    }
   }
 
   async history(): Promise<HistoryEntry[]> {
@@ -317,14 +346,25 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     const report: CleanupReport = { journalRecords: [], serverUploads: [], kept: [] }
     const store = this.ctx.store
     for (const r of await this.journal.list()) {
-      const stale = now - r.updatedAt >= opts.olderThanMs
-      if (!stale || this.queue.some((u) => u.id === r.id) || (await this.journal.lockedBy(r.id)))
-        continue
+      // A cancelled one is owed to the server whatever its age (settleCancelled).
+      const cancelled = r.status === 'cancelled'
+      const stale = cancelled || now - r.updatedAt >= opts.olderThanMs
+      if (!stale || this.inQueue(r.id) || (await this.journal.lockedBy(r.id))) continue
       const kept = (reason: string) =>
         report.kept.push({ id: r.id, path: r.source.path, key: r.key, reason })
       const onServer = !!r.uploadId || r.partCount > 1
       if (onServer && r.destination.id !== store.destinationId) {
         kept(`started to ${r.destination.label}; clean up with that destination to abort it`)
+        continue
+      }
+      if (cancelled) {
+        // Under its lock, as a pass of settleCancelled may be doing the same meanwhile.
+        const left = await this.settleRecord(r)
+        if (left) kept(`could not abort its upload: ${left}`)
+        else {
+          const aborted = onServer
+          report.journalRecords.push({ id: r.id, path: r.source.path, key: r.key, aborted })
+        }
         continue
       }
       let aborted = false
@@ -407,6 +447,79 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     )
   }
 
+  /**
+   * Cancels whose server side is still owed (the network was down, the app quit): records marked
+   * cancelled, of this destination, that no live process holds. Done once when this engine first
+   * gets work or is asked for interrupted uploads (the app's start), and each time the network
+   * comes back (retryNow); one pass at a time. A row of the queue tries its own again; a record
+   * of an earlier run, through a FileUpload no one sees.
+   */
+  private settleCancelled() {
+    if (this.closed) return
+    if (this.sweep) {
+      this.sweepAgain = true
+      return
+    }
+    const pass = async () => {
+      const records = await this.journal.list().catch(() => [])
+      for (const r of records) {
+        if (this.closed) return
+        if (r.status !== 'cancelled' || r.destination.id !== this.ctx.store.destinationId) continue
+        const row = this.queue.find((u) => u.journalId === r.id)
+        if (row) await row.retryCancel()
+        else if (!(await this.journal.lockedBy(r.id).catch(() => undefined))) {
+          const left = await this.settleRecord(r)
+          if (left) this.ctx.log(`cancelled upload ${r.id} left for later: ${left}`)
+        }
+      }
+    }
+    const sweep = pass().finally(() => {
+      this.sweep = undefined
+      if (this.sweepAgain) {
+        this.sweepAgain = false
+        this.settleCancelled()
+      }
+    })
+    this.sweep = sweep
+    this.trackSettling(sweep)
+  }
+
+  /**
+   * Carries out the cancel of a record marked cancelled, through a FileUpload no one sees (under
+   * the record's lock, as a row's cancel). Undefined when nothing is left; else why not.
+   */
+  private async settleRecord(r: JournalRecord): Promise<string | undefined> {
+    const quiet: UploadContext = { ...this.ctx, emit: () => undefined }
+    const u = new FileUpload(quiet, { id: r.id, path: r.source.path, record: r })
+    try {
+      await u.cancel()
+      if (await u.cancelOutcome) return undefined
+      return u.snapshot().notice ?? 'another Upreel process holds it'
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e)
+    }
+  }
+
+  /** Whether a row of the queue drives the journal record `id`. */
+  private inQueue(id: string): boolean {
+    return this.queue.some((u) => u.id === id || u.journalId === id)
+  }
+
+  /** Background work close() waits for and whenIdle() counts (see settling). */
+  private trackSettling(work: Promise<unknown>) {
+    this.settling++
+    const done = work.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.track(
+      done.finally(() => {
+        this.settling--
+        queueMicrotask(() => this.checkIdleSoon())
+      }),
+    )
+  }
+
   /** Aborts the uploads a record without uploadId may have opened (see FileUpload.abortStrays). */
   private async abortStraysOf(r: JournalRecord): Promise<number> {
     const store = this.ctx.store
@@ -433,6 +546,8 @@ export class UploadEngine extends EventEmitter implements EngineApi {
     this.closed = true
     clearTimeout(this.wakeTimer)
     await Promise.all(this.queue.map((u) => u.detach()))
+    // Cancels still owed to the server stop retrying; their records stay marked for next time.
+    this.closer.abort()
     await Promise.allSettled([...this.inflight])
     this.freeBuffers.length = 0
     for (const w of this.idleWaiters.splice(0)) w()
@@ -524,7 +639,7 @@ export class UploadEngine extends EventEmitter implements EngineApi {
   }
 
   private isIdle() {
-    return this.queue.every((u) => !u.isActive && u.status !== 'queued')
+    return this.settling === 0 && this.queue.every((u) => !u.isActive && u.status !== 'queued')
   }
 
   private idleEmitted = true

@@ -51,8 +51,13 @@ export interface JournalRecord {
   metadata: Record<string, string>
   options: ObjectOptions
   media?: MediaInfo
-  /** Why the last run stopped: 'active' means the process died while driving it. */
-  status: 'active' | 'paused' | 'failed'
+  /**
+   * Why the last run stopped: 'active' means the process died while driving it. 'cancelled': the
+   * creator cancelled it and its upload on the server is still to be aborted (the network was
+   * down, the app quit): whichever engine of this destination starts next does that, then
+   * forgets the record. Never resumed.
+   */
+  status: 'active' | 'paused' | 'failed' | 'cancelled'
   error?: { code: string; message: string }
   parts: JournalPart[]
   createdAt: number
