@@ -100,6 +100,9 @@ describe('engine with probe and thumbnails (direct mode, real ffmpeg)', () => {
     expect(head.Metadata).toMatchObject({ width: '1280', height: '720', codec: 'h264' })
     expect(Number(head.Metadata!.duration)).toBeCloseTo(3, 1)
     expect(video!.thumbnailKey).toBe(video!.key!.replace(/[^/]+$/, 'thumbnail.jpg'))
+    // The history knows the poster too (it is stored after the video's entry is first written).
+    const entry = (await engine.history()).find((h) => h.key === video!.key)
+    expect(entry?.thumbnailKey).toBe(video!.thumbnailKey)
     const thumb = await client.send(
       new GetObjectCommand({ Bucket: bucket, Key: video!.thumbnailKey! }),
     )

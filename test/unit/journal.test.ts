@@ -98,4 +98,27 @@ describe('FileJournal', () => {
     await appendFile(join(dir, 'history.jsonl'), '{"id":"b","pa')
     expect(await journal.history()).toEqual([entry])
   })
+
+  it('a later history line for the same upload completes it (the poster comes after)', async () => {
+    const base = {
+      path: '/v/a.mp4',
+      size: 1,
+      fingerprint: 'f',
+      destinationId: 'd',
+      destinationLabel: 'l',
+      bucket: 'b',
+      completedAt: 5,
+    }
+    await journal.addHistory({ ...base, id: 'a', key: 'videos/a.mp4' })
+    await journal.addHistory({ ...base, id: 'b', key: 'videos/b.mp4' })
+    await journal.addHistory({
+      ...base,
+      id: 'a',
+      key: 'videos/a.mp4',
+      thumbnailKey: 'videos/a.jpg',
+    })
+    const h = await journal.history()
+    expect(h.map((x) => x.id)).toEqual(['a', 'b'])
+    expect(h[0]!.thumbnailKey).toBe('videos/a.jpg')
+  })
 })

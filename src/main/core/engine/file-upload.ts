@@ -1382,27 +1382,32 @@ export class FileUpload {
     const record = this.record!
     this.done = done
     if (this.state !== 'completing') this.setState('completing')
-    await ctx.journal
-      .addHistory({
-        // The upload's id (its record's): what another row that was driving it looks for.
-        id: this.recordId,
-        path: this.path,
-        size: record.source.size,
-        fingerprint: record.source.fingerprint,
-        destinationId: record.destination.id,
-        destinationLabel: record.destination.label,
-        bucket: done.bucket,
-        key: done.key,
-        etag: done.etag,
-        location: done.location,
-        completedAt: ctx.clock.now(),
-      })
-      .catch((e: unknown) => ctx.log(`history write failed: ${String(e)}`))
+    const history: HistoryRecord = {
+      // The upload's id (its record's): what another row that was driving it looks for.
+      id: this.recordId,
+      path: this.path,
+      size: record.source.size,
+      fingerprint: record.source.fingerprint,
+      destinationId: record.destination.id,
+      destinationLabel: record.destination.label,
+      bucket: done.bucket,
+      key: done.key,
+      etag: done.etag,
+      location: done.location,
+      completedAt: ctx.clock.now(),
+    }
+    const writeHistory = (entry: HistoryRecord) =>
+      ctx.journal
+        .addHistory(entry)
+        .catch((e: unknown) => ctx.log(`history write failed: ${String(e)}`))
+    await writeHistory(history)
     // The processing hook is owed from here on: journaled before the record goes, so a crash
     // before it has run leaves it to the next start (journal/pending-hooks.ts), not lost.
     await this.owePendingHook(record)
     await ctx.journal.remove(this.recordId)
     await this.uploadThumbnail(run.controller.signal)
+    // The entry again, with its poster: history() keeps the last line of each id.
+    if (this.thumbnailKey) await writeHistory({ ...history, thumbnailKey: this.thumbnailKey })
     if (ctx.afterComplete) {
       // Again with the poster's key: a hook replayed after a crash from here on includes it.
       if (this.thumbnailKey) await this.owePendingHook(record)

@@ -129,16 +129,19 @@ export class FileJournal {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw stateError(e, this.stateDir)
     }
-    const out: HistoryRecord[] = []
+    // One entry per upload: a later line for the same id completes it (the poster's key is
+    // known only after the entry is first written), in the order uploads finished.
+    const byId = new Map<string, HistoryRecord>()
     for (const line of text.split('\n')) {
       if (!line) continue
       try {
-        out.push(JSON.parse(line) as HistoryRecord)
+        const entry = JSON.parse(line) as HistoryRecord
+        byId.set(entry.id, { ...byId.get(entry.id), ...entry })
       } catch {
         // a torn last line from a crash: the entry it would have been is simply absent
       }
     }
-    return out
+    return [...byId.values()]
   }
 
   /** Journals a processing hook owed for a completed upload (see PendingHook). */
