@@ -18,9 +18,10 @@ describe('queue controls', () => {
     const b = await bigVideo(join(dir, 'b-roll.mkv'), 4)
     const c = await bigVideo(join(dir, 'c-roll.mkv'), 3)
     const size = (await stat(a)).size
-    // 24 Mbit/s ≈ 3 MB/s for everything: each 11.5 MB file takes seconds, room to act mid-way.
+    // 12 Mbit/s ≈ 1.5 MB/s for everything: each 11.5 MB file takes ~8 s, room to act mid-way
+    // (at 24 Mbit/s B was once finishing, its Cancel button gone, by the time it was clicked).
     const app = await e2e.launch({
-      settings: { partSizeMiB: 5, concurrency: 2, bandwidthLimitMbps: 24 },
+      settings: { partSizeMiB: 5, concurrency: 2, bandwidthLimitMbps: 12 },
     })
     const shell = new AppPage(app.page)
     const queue = new QueuePage(app.page)
