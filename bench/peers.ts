@@ -215,7 +215,9 @@ export async function upreelCli(
   stateDir: string,
   tls?: Pick<TlsTerminator, 'endpoint' | 'caFile'>,
 ) {
-  const key = `bench/upreel-cli${tls ? '-https' : ''}/${Date.now()}.bin`
+  // A folder per run and the file's own name: the CLI refuses a template without a per-file part.
+  const dir = `bench/upreel-cli${tls ? '-https' : ''}/${Date.now()}`
+  const key = `${dir}/${basename(file)}`
   const m = await timed(
     process.execPath,
     [
@@ -229,7 +231,7 @@ export async function upreelCli(
       '--state-dir',
       stateDir,
       '--key-template',
-      key,
+      `${dir}/{filename}`,
       '--all-files',
       '--no-media',
       '--json',
