@@ -228,6 +228,11 @@ export interface SettingsView {
   /** Names of the saved extra headers (their values are secrets: never sent to the page). */
   backendHeaderNames: string[]
   /**
+   * Saved settings that are not valid any more (hand-edited, or refused by a newer check), each in
+   * words with the default used instead; empty once the form is saved again.
+   */
+  problems: string[]
+  /**
    * 'encrypted': OS keychain/DPAPI/libsecret. 'weak': Linux without a keyring (obfuscated only).
    * 'unavailable': secrets cannot be saved; use environment variables or an AWS profile.
    */
@@ -364,6 +369,8 @@ export interface AppInfo {
   platform: string
   destination: DestinationSummary | null
   interrupted: InterruptedRow[]
+  /** SettingsView.problems: shown once at start, so a changed destination is never silent. */
+  settingsProblems: string[]
 }
 
 export interface Notice {

@@ -71,3 +71,37 @@ describe('first launch', () => {
     expect((await e2e.keys()).some((k) => k.endsWith('/from env.mp4'))).toBe(true)
   })
 })
+
+describe('saved settings that are not valid any more', () => {
+  it('a key template an older Upreel accepted is named in a banner and in Settings; uploads go to the default it names', async () => {
+    const dir = await e2e.tempDir()
+    const clip = await smallVideo(join(dir, 'old template.mp4'))
+    // No per-file part: every file would overwrite the one before (refused since this stop).
+    const app = await e2e.launch({ storedAsIs: { keyTemplate: 'uploads/video.mp4' } })
+    const shell = new AppPage(app.page)
+    await shell.settingsProblems.waitFor()
+    await shot(app.page, '15-settings-problems')
+    expect(await shell.settingsProblems.textContent()).toMatch(
+      /Key template: it must contain \{uuid\} or \{filename\}.*Using the default, videos\/\{uuid\}\/\{filename\}\./,
+    )
+
+    await shell.drop([clip])
+    await new QueuePage(app.page).waitForState('old template.mp4', 'done')
+    const keys = await e2e.keys()
+    expect(keys.some((k) => /^videos\/[0-9a-f-]{36}\/old template\.mp4$/.test(k))).toBe(true)
+    expect(keys).not.toContain('uploads/video.mp4')
+
+    await shell.settingsProblems.getByRole('button', { name: 'Check settings' }).click()
+    const settings = new SettingsPage(app.page)
+    await settings.problems.waitFor()
+    expect(await settings.problems.textContent()).toContain('Key template')
+    expect(await settings.field(/^Object key template/).inputValue()).toBe(
+      'videos/{uuid}/{filename}',
+    )
+    await settings.save.click()
+    await settings.problems.waitFor({ state: 'detached' })
+    expect((await app.page.evaluate(() => window.upreel.getSettings())).problems).toEqual([])
+    await shell.open('Queue')
+    expect(await shell.settingsProblems.count()).toBe(0)
+  })
+})

@@ -62,6 +62,28 @@ describe('SettingsService', () => {
     expect(s.partSizeMiB).toBe(16)
   })
 
+  it('names each saved field that is not valid any more, with the default used instead, until saved', () => {
+    const { store, settings } = service()
+    expect(settings.problems()).toEqual([])
+    store.set('settings', {
+      keyTemplate: 'uploads/video.mp4',
+      concurrency: 'lots',
+      backend: { url: 'ftp://example.com', hookUrl: '' },
+      partSizeMiB: 32,
+    })
+    expect(settings.problems()).toEqual([
+      'Backend settings (url): Use a full address starting with http:// or https://. Using the default.',
+      'Key template: it must contain {uuid} or {filename} or {basename}, or every file would get the same key and overwrite the one before. Using the default, videos/{uuid}/{filename}.',
+      'Parallel parts: Invalid input: expected number, received string. Using the default.',
+    ])
+    expect(settings.view().problems).toEqual(settings.problems())
+    expect(settings.get().keyTemplate).toBe('videos/{uuid}/{filename}')
+    expect(settings.get().partSizeMiB).toBe(32)
+    settings.save(settings.get())
+    expect(settings.problems()).toEqual([])
+    expect(settings.view().problems).toEqual([])
+  })
+
   it('saves and notifies with previous and next', () => {
     const { settings } = service()
     const seen: [number, number][] = []

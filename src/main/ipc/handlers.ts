@@ -49,6 +49,7 @@ export function createHandlers(ctx: HandlerContext): Handlers {
       platform: ctx.app.platform,
       destination: view().destination,
       interrupted: ctx.engines.interrupted(),
+      settingsProblems: ctx.settings.problems(),
     }),
     listUploads: () => ctx.relay.snapshot(),
     addDropped: ({ paths }) => ctx.queue.addPaths(paths, 'drop'),

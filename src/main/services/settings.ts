@@ -75,6 +75,37 @@ export class SettingsService {
   }
 
   /**
+   * Saved fields that are not valid any more, in words: `get()` uses their defaults instead. A
+   * hand-edited file, or a check an older Upreel did not make (a key template with no per-file
+   * part), must not quietly send uploads to a different key: the page says which and why until
+   * the settings are saved again.
+   */
+  problems(): string[] {
+    const raw = this.store.get(SETTINGS_KEY)
+    if (!raw || typeof raw !== 'object') return []
+    const rawObj = raw as Record<string, unknown>
+    const defaults = EditableSettings.parse({}) as Record<string, unknown>
+    const out: string[] = []
+    for (const [key, schema] of Object.entries(EditableSettings.shape)) {
+      if (rawObj[key] === undefined) continue
+      const field = schema.safeParse(rawObj[key])
+      if (field.success) continue
+      const label = FIELD_LABELS[key as keyof EditableSettings]
+      const issue = field.error.issues[0]
+      const where = issue?.path.length ? ` (${issue.path.join('.')})` : ''
+      const reason = issue?.message ?? 'not valid'
+      const said = reason.startsWith(`${label}:`) ? reason : `${label}${where}: ${reason}`
+      const fallback = defaults[key]
+      out.push(
+        typeof fallback === 'string' && fallback !== ''
+          ? `${said.replace(/\.?$/, '.')} Using the default, ${fallback}.`
+          : `${said.replace(/\.?$/, '.')} Using the default.`,
+      )
+    }
+    return out
+  }
+
+  /**
    * Saves the settings and, with them, the secrets typed in the same form: backend credentials
    * are bound to the origins these settings name. The secrets are encrypted before anything is
    * written, so one that cannot be stored (no secure storage, the keychain refusing) leaves the
@@ -198,12 +229,31 @@ export class SettingsService {
       secrets: this.secrets.status(),
       secretOrigins,
       backendHeaderNames: (this.storedHeaders() ?? []).map((h) => h.name),
+      problems: this.problems(),
       secretStorage: this.secrets.level(),
       watchFolders: this.watchFolders(),
       envDestination: summarize(this.envDestination(), true),
       destination: summarize(destination, fromEnv),
     }
   }
+}
+
+/** What the settings screen calls each saved field, for `problems()`. */
+const FIELD_LABELS: Record<keyof EditableSettings, string> = {
+  mode: 'Destination type',
+  s3: 'S3 settings',
+  backend: 'Backend settings',
+  keyTemplate: 'Key template',
+  thumbnailKeyTemplate: 'Thumbnail key template',
+  partSizeMiB: 'Part size',
+  concurrency: 'Parallel parts',
+  bandwidthLimitMbps: 'Bandwidth limit',
+  thumbnails: 'Thumbnails',
+  objectOptions: 'Stored objects',
+  notifications: 'Notifications',
+  autoResume: 'Resume on launch',
+  allFileTypes: 'Upload all file types',
+  shareLinkHours: 'Share links valid (hours)',
 }
 
 /** The origins backend credentials typed with these settings are bound to: backend and hook. */

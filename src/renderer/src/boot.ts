@@ -19,6 +19,7 @@ export async function boot(): Promise<void> {
       destination: info.destination,
       version: info.version,
       interrupted: info.interrupted,
+      settingsProblems: info.settingsProblems,
     })
   } catch (e) {
     appStore.toast({ kind: 'error', message: errorMessage(e) })

@@ -17,6 +17,11 @@ export class AppPage {
     return this.page.getByTestId('setup')
   }
 
+  /** Saved settings that are not valid any more: the banner above the queue. */
+  get settingsProblems(): Locator {
+    return this.page.getByTestId('settings-problems-banner')
+  }
+
   get resumeBanner(): Locator {
     return this.page.getByTestId('resume-banner')
   }

@@ -50,6 +50,11 @@ export class SettingsPage {
     return this.page.getByTestId('cleanup-result')
   }
 
+  /** The notice naming saved settings that are not valid any more. */
+  get problems(): Locator {
+    return this.page.getByTestId('settings-problems')
+  }
+
   get save(): Locator {
     return this.page.getByTestId('save-settings')
   }

@@ -45,6 +45,8 @@ export type SettingsInput = Partial<Omit<EditableSettings, 's3' | 'backend' | 't
 export interface LaunchOptions {
   dataDir: string
   settings?: SettingsInput
+  /** Fields written as they are over the saved settings: what a hand edit or an older Upreel left. */
+  storedAsIs?: Record<string, unknown>
   secrets?: { secretAccessKey?: string; backendToken?: string }
   /** The environment main sees (not this process's: AWS_* here must not leak in). */
   env?: NodeJS.ProcessEnv
@@ -169,6 +171,9 @@ export class AppHarness {
         thumbnails: { ...base.thumbnails, ...s.thumbnails },
       }),
     )
+    if (this.opts.storedAsIs) {
+      store.set('settings', { ...(store.get('settings') as object), ...this.opts.storedAsIs })
+    }
     const secrets = new SecretBox(store, this.safeStorage())
     if (this.opts.secrets?.secretAccessKey) {
       secrets.set('secretAccessKey', this.opts.secrets.secretAccessKey)

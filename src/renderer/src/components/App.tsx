@@ -6,6 +6,7 @@ import { HistoryView } from './HistoryView'
 import { Queue } from './Queue'
 import { ResumeBanner } from './ResumeBanner'
 import { SettingsPanel } from './SettingsPanel'
+import { SettingsProblemsBanner } from './SettingsProblemsBanner'
 import { SetupScreen } from './SetupScreen'
 import { Toasts } from './Toasts'
 
@@ -26,6 +27,7 @@ export function App(): React.JSX.Element {
   return (
     <div className="app" data-testid="app" data-ready="true" data-view={app.view}>
       <Header />
+      <SettingsProblemsBanner />
       <ResumeBanner />
       <main id="main-panel" className="panel" role="tabpanel" aria-labelledby={`tab-${app.view}`}>
         {app.view === 'queue' && <Queue />}

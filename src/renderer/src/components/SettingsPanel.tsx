@@ -105,6 +105,19 @@ export function SettingsPanel(): React.JSX.Element {
         void f.save()
       }}
     >
+      {f.view.problems.length > 0 && (
+        <div className="warning" role="alert" data-testid="settings-problems">
+          <p>
+            Some saved settings were not valid any more; the form shows the defaults used instead:
+          </p>
+          <ul>
+            {f.view.problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+          <p>Saving the form stores what it shows.</p>
+        </div>
+      )}
       <DestinationForm
         draft={d}
         setDraft={f.setDraft}

@@ -35,7 +35,7 @@ export function useSettingsForm() {
   const adopt = useCallback((v: SettingsView) => {
     setView(v)
     setDraft(v.settings)
-    appStore.update({ destination: v.destination })
+    appStore.update({ destination: v.destination, settingsProblems: v.problems })
   }, [])
 
   useEffect(() => {

@@ -34,6 +34,8 @@ export interface AppState {
    */
   duplicates: DuplicateQuestion[]
   toasts: ToastItem[]
+  /** Saved settings that are not valid any more (SettingsView.problems): a banner until saved. */
+  settingsProblems: string[]
 }
 
 /** Toasts stay this long (6 s: long enough to read two lines). */
@@ -48,6 +50,7 @@ export class AppStore {
     interruptedDismissed: false,
     duplicates: [],
     toasts: [],
+    settingsProblems: [],
   }
   private readonly listeners = new Set<() => void>()
   private nextToast = 1
