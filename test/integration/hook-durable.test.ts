@@ -94,6 +94,10 @@ describe('a crash while the processing hook is being sent', () => {
     const next = await spawnCli(['resume', ...again]).output
     expect(next.code, next.stderr).toBe(0)
     expect(jsonLines(next.stdout).filter((l) => l.type === 'completed')).toEqual([])
+    // Scripts reading --json learn it too: one 'hook' line for the upload an earlier run completed.
+    expect(jsonLines(next.stdout).filter((l) => l.type === 'hook')).toEqual([
+      expect.objectContaining({ type: 'hook', path: file, bucket, key, ok: true }),
+    ])
     // It says what it did: not "nothing to resume" after sending a request.
     expect(next.stderr).toContain('upreel: sent 1 processing request left over from an earlier run')
     expect(next.stderr).not.toContain('nothing to resume')

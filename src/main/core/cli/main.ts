@@ -387,6 +387,20 @@ async function makeEngine(
             out.leftoverHooks.failed++
             say(`upreel: ${s.path} (completed by an earlier run): ${r.notice}`)
           } else out.leftoverHooks.sent++
+          // Scripts read stdout: the hook of an upload no 'completed' line of this run names.
+          if (values.json) {
+            io.out(
+              JSON.stringify({
+                type: 'hook',
+                id: s.id,
+                path: s.path,
+                bucket: s.bucket,
+                key: s.key,
+                ok: !r?.notice,
+                notice: r?.notice,
+              }),
+            )
+          }
         }
         return r
       }),
