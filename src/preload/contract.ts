@@ -369,7 +369,7 @@ export interface AppInfo {
   platform: string
   destination: DestinationSummary | null
   interrupted: InterruptedRow[]
-  /** SettingsView.problems: shown once at start, so a changed destination is never silent. */
+  /** SettingsView.problems: a banner from the start until saved, so a fallback is never silent. */
   settingsProblems: string[]
 }
 
