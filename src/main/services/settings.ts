@@ -28,6 +28,8 @@ import type { KeyValueStore } from './ports'
 import type { SealedSecret, SecretBox } from './secrets'
 
 const SETTINGS_KEY = 'settings'
+/** What `problems()` needs of a zod issue. */
+type FieldIssue = { path: PropertyKey[]; message: string }
 const WATCH_KEY = 'watchFolders'
 
 export type SettingsListener = (next: EditableSettings, prev: EditableSettings) => void
@@ -61,17 +63,28 @@ export class SettingsService {
   }
 
   get(): EditableSettings {
-    const raw = this.store.get(SETTINGS_KEY)
-    const whole = EditableSettings.safeParse(raw ?? {})
+    const whole = EditableSettings.safeParse(this.store.get(SETTINGS_KEY) ?? {})
     if (whole.success) return whole.data
-    // Keep every field that is still valid; reset only the broken ones.
-    const base = EditableSettings.parse({}) as Record<string, unknown>
+    // Keep every field that is still valid; the broken ones get their defaults.
+    return EditableSettings.parse(this.storedFields().valid)
+  }
+
+  /** The saved settings field by field: the valid ones, and each broken one with its first issue. */
+  private storedFields(): {
+    valid: Record<string, unknown>
+    broken: { key: keyof EditableSettings; issue: FieldIssue | undefined }[]
+  } {
+    const raw = this.store.get(SETTINGS_KEY)
     const rawObj = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>
+    const valid: Record<string, unknown> = {}
+    const broken: { key: keyof EditableSettings; issue: FieldIssue | undefined }[] = []
     for (const [key, schema] of Object.entries(EditableSettings.shape)) {
+      if (rawObj[key] === undefined) continue
       const field = schema.safeParse(rawObj[key])
-      if (field.success) base[key] = field.data
+      if (field.success) valid[key] = field.data
+      else broken.push({ key: key as keyof EditableSettings, issue: field.error.issues[0] })
     }
-    return EditableSettings.parse(base)
+    return { valid, broken }
   }
 
   /**
@@ -81,28 +94,16 @@ export class SettingsService {
    * the settings are saved again.
    */
   problems(): string[] {
-    const raw = this.store.get(SETTINGS_KEY)
-    if (!raw || typeof raw !== 'object') return []
-    const rawObj = raw as Record<string, unknown>
     const defaults = EditableSettings.parse({}) as Record<string, unknown>
-    const out: string[] = []
-    for (const [key, schema] of Object.entries(EditableSettings.shape)) {
-      if (rawObj[key] === undefined) continue
-      const field = schema.safeParse(rawObj[key])
-      if (field.success) continue
-      const label = FIELD_LABELS[key as keyof EditableSettings]
-      const issue = field.error.issues[0]
-      const where = issue?.path.length ? ` (${issue.path.join('.')})` : ''
+    return this.storedFields().broken.map(({ key, issue }) => {
+      const label = FIELD_LABELS[key]
+      const where = issue?.path.length ? ` (${issue.path.map(String).join('.')})` : ''
       const reason = issue?.message ?? 'not valid'
       const said = reason.startsWith(`${label}:`) ? reason : `${label}${where}: ${reason}`
       const fallback = defaults[key]
-      out.push(
-        typeof fallback === 'string' && fallback !== ''
-          ? `${said.replace(/\.?$/, '.')} Using the default, ${fallback}.`
-          : `${said.replace(/\.?$/, '.')} Using the default.`,
-      )
-    }
-    return out
+      const used = typeof fallback === 'string' && fallback !== '' ? `, ${fallback}` : ''
+      return `${said.replace(/\.?$/, '.')} Using the default${used}.`
+    })
   }
 
   /**
