@@ -6,7 +6,7 @@
  * state dir. Server-side bad inputs are in bad-inputs-remote.test.ts.
  *
  * Tests run as root here, and root reads a chmod 000 file: the unreadable case runs the CLI as
- * `nobody` (setpriv). Read-only and full state folders need `mount` (a read-only bind mount, a
+ * root without the capabilities that override file permissions (setpriv). Read-only and full state folders need `mount` (a read-only bind mount, a
  * 256 KiB tmpfs); where mount is not allowed those cases are skipped with the reason printed.
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto'
 import {
   appendFile,
   chmod,
-  chown,
   mkdir,
   open,
   readdir,
@@ -39,6 +38,7 @@ import { emptyBucket } from '../support/bucket-cleanup'
 import { jsonLines, spawnCli } from '../support/cli'
 import { directStore, randomFile, tempDir, testEngine, waitFor } from '../support/engine'
 import { FaultProxy } from '../support/fault-proxy'
+import { NO_READ_OVERRIDE } from '../support/no-read-override'
 import {
   freshBucket,
   openUploads,
@@ -176,7 +176,7 @@ describe('bad files in a queue: each fails with its own message, the good file b
     await engine.close()
   })
 
-  it('an unreadable file (chmod 000, the CLI running as an unprivileged user) fails as such; the next file completes', async (ctx) => {
+  it('an unreadable file (chmod 000, the CLI running without the right to override it) fails as such; the next file completes', async (ctx) => {
     const dir = join(tmp.dir, 'unreadable')
     await mkdir(dir, { mode: 0o755 })
     const secret = await randomFile(join(dir, 'secret.mp4'), 2 * MiB)
@@ -200,10 +200,7 @@ describe('bad files in a queue: each fails with its own message, the good file b
     ]
     let out: { code: number | null; stdout: string; stderr: string }
     if (process.getuid?.() === 0) {
-      // Root reads anything: run as nobody, who owns the state dir and nothing else.
-      const nobody = 65534
-      await chown(state, nobody, nobody)
-      await chmod(tmp.dir, 0o755)
+      // Root reads anything: run it without the capabilities that let it.
       try {
         execFileSync('setpriv', ['--version'])
       } catch {
@@ -211,11 +208,7 @@ describe('bad files in a queue: each fails with its own message, the good file b
         ctx.skip()
         return
       }
-      out = await spawnCliAs(
-        ['setpriv', `--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups'],
-        args,
-        { HOME: dir },
-      )
+      out = await spawnCliAs(NO_READ_OVERRIDE, args, { HOME: dir })
     } else {
       out = await spawnCli(args).output
     }

@@ -12,6 +12,7 @@ import type { UploadError } from '../../src/main/core/errors'
 import { resolveMediaTools, type MediaTools } from '../../src/main/core/media/ffmpeg-path'
 import { probe } from '../../src/main/core/media/probe'
 import { mediaFixtures, type MediaFixtures } from '../support/media-fixtures'
+import { NO_READ_OVERRIDE } from '../support/no-read-override'
 
 const execFileP = promisify(execFile)
 const machine = resolveMediaTools()
@@ -184,7 +185,8 @@ describe('probe failures outside the file', () => {
       await chmod(locked, 0o000)
       const asRoot = process.getuid?.() === 0
       if (asRoot) {
-        // Root reads a chmod 000 file: probe in a child process running as nobody instead.
+        // Root reads a chmod 000 file: probe in a child process running as root without the
+        // capabilities that let it.
         try {
           execFileSync('setpriv', ['--version'])
         } catch {
@@ -192,15 +194,14 @@ describe('probe failures outside the file', () => {
           ctx.skip()
           return
         }
-        await chmod(dir, 0o755)
       }
       for (const [route, tools] of routes) {
         let err: { code?: string; message?: string }
         if (asRoot) {
-          const nobody = '65534'
+          const [cmd, ...prefix] = NO_READ_OVERRIDE
           const { stdout } = await execFileP(
-            'setpriv',
-            [`--reuid=${nobody}`, `--regid=${nobody}`, '--clear-groups', process.execPath]
+            cmd!,
+            [...prefix, process.execPath]
               .concat(['--import', 'tsx', join(__dirname, '../support/probe-child.ts'), locked])
               .concat(tools.ffprobe ? ['ffprobe'] : ['ffmpeg']),
             { cwd: join(__dirname, '../..'), env: { ...process.env, HOME: dir } },
